@@ -1,0 +1,72 @@
+//! tcpserv03: tcpserv02, with `accept` called again when a signal interrupts it (UNP §5.9).
+//!
+//! Changes from tcpserv02: one arm in `serve`. A slow system call interrupted by a caught
+//! signal may fail with EINTR instead of being restarted: always so with `--no-restart`
+//! (no SA_RESTART), and on some systems even with it. The book's fix is for the server to call
+//! `accept` again. Still left: `wait` reaps one child per SIGCHLD, so zombies can remain
+//! (§5.10); tcpserv04 fixes that.
+
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+
+use clap::Parser;
+use nix::errno::Errno;
+use nix::libc::c_int;
+use nix::sys::signal::Signal;
+use nix::sys::socket::accept;
+use nix::sys::wait::wait;
+use nix::unistd::{ForkResult, fork};
+use unp::{_exit, ServerArgs, err_sys, sig_write, signal, signal_intr, str_echo, tcp_listen};
+
+#[derive(Parser)]
+#[command(about = "Echo server that restarts accept after EINTR (UNP §5.9)")]
+struct Args {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Install the SIGCHLD handler without SA_RESTART, so accept fails with EINTR (UNP §5.9)
+    #[arg(long)]
+    no_restart: bool,
+}
+
+fn main() {
+    let args = Args::parse();
+    let listenfd = tcp_listen(&args.server);
+    if args.no_restart {
+        signal_intr(Signal::SIGCHLD, sig_chld); // as on systems whose signal() does not restart
+    } else {
+        signal(Signal::SIGCHLD, sig_chld); // must call waitpid() (§5.8)
+    }
+    serve(listenfd)
+}
+
+fn serve(listenfd: OwnedFd) -> ! {
+    loop {
+        let connfd = match accept(listenfd.as_raw_fd()) {
+            // SAFETY: accept returned a new descriptor that nothing else owns.
+            Ok(fd) => unsafe { OwnedFd::from_raw_fd(fd) },
+            Err(Errno::EINTR) => continue, // a handler interrupted accept: back to the for loop
+            Err(e) => err_sys("accept", e),
+        };
+        // SAFETY: this program has one thread, so the child gets a consistent copy of it.
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                drop(listenfd); // close(listenfd): the child does not accept
+                str_echo(connfd.as_fd()); // process the request
+                _exit(0)
+            }
+            // The parent closes the connected socket: the child holds the connection now,
+            // and the kernel sends FIN only when the last descriptor for it is closed (§4.9).
+            Ok(ForkResult::Parent { .. }) => drop(connfd), // close(connfd)
+            Err(e) => err_sys("fork", e),
+        }
+    }
+}
+
+/// The kernel calls this when a child stops existing as a running process (Figure 5.7).
+/// `wait` collects one child's status, which frees its zombie.
+extern "C" fn sig_chld(_signo: c_int) {
+    if let Ok(status) = wait()
+        && let Some(pid) = status.pid()
+    {
+        sig_write("child ", pid.as_raw().into(), " terminated\n");
+    }
+}

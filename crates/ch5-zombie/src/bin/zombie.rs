@@ -1,0 +1,123 @@
+//! zombie: children that end, a parent that does not wait, and what `wait(&status)` then
+//! tells it (UNP §5.7; the seeds' notes on WIFEXITED, WEXITSTATUS and WIFSIGNALED).
+//!
+//! The parent forks one child per ending given on the command line (default: exit 0, exit 1,
+//! exit 42, killed by SIGTERM). Each child ends at once; the parent does not call `wait`, so the
+//! kernel keeps each child's process table entry, with its exit status, as a zombie (`Z` and
+//! `<defunct>` in ps). When a line (or EOF) arrives on standard input, the parent reaps them and
+//! decodes each status with the macros of `<sys/wait.h>`. A second line ends the parent.
+
+use std::os::fd::AsFd;
+
+use clap::Parser;
+use nix::libc::{self, c_int};
+use nix::sys::signal::{Signal, raise};
+use nix::unistd::{ForkResult, fork};
+use unp::{_exit, Readline, err_sys};
+
+#[derive(Parser)]
+#[command(about = "Fork children that end in different ways; reap them when told (UNP §5.7)")]
+struct Args {
+    /// How each child ends: an exit status (0-255) or a signal name (SIGTERM, SIGKILL, ...)
+    #[arg(value_name = "ENDING", default_values = ["0", "1", "42", "SIGTERM"], value_parser = parse_ending)]
+    endings: Vec<Ending>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Ending {
+    Exit(u8),
+    Killed(Signal),
+}
+
+fn main() {
+    let args = Args::parse();
+    for ending in args.endings {
+        fork_child(ending);
+    }
+    println!("each child ends at once and stays a zombie until I wait: press Enter to reap them");
+    wait_for_line();
+    reap_all();
+    println!("all children reaped: no zombie left; press Enter to exit");
+    wait_for_line();
+}
+
+/// Fork one child that ends as `ending` says, at once.
+fn fork_child(ending: Ending) {
+    // SAFETY: this program has one thread, so the child gets a consistent copy of it.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => match ending {
+            Ending::Exit(status) => _exit(status.into()),
+            Ending::Killed(sig) => {
+                // The default action of these signals ends the process, as if another process
+                // had sent them; _exit only runs if the signal is one that does not kill.
+                let _ = raise(sig);
+                _exit(0)
+            }
+        },
+        Ok(ForkResult::Parent { child }) => println!("forked child {child}: it will {ending}"),
+        Err(e) => err_sys("fork", e),
+    }
+}
+
+/// Block until a line or EOF arrives on standard input.
+fn wait_for_line() {
+    let stdin = std::io::stdin();
+    let mut line = Vec::new();
+    if let Err(e) = Readline::new(stdin.as_fd()).readline(&mut line, unp::MAXLINE) {
+        err_sys("read", e);
+    }
+}
+
+/// Call wait until no child is left, and print what each status says.
+fn reap_all() {
+    loop {
+        let mut status: c_int = 0;
+        // nix's `wait` decodes the status for us; this calls wait(2) itself to show the raw
+        // status word and the macros a C program applies to it.
+        // SAFETY: `status` is a valid, writable int for the whole call.
+        let pid = unsafe { libc::wait(&mut status) };
+        if pid < 0 {
+            let e = nix::errno::Errno::last();
+            if e == nix::errno::Errno::ECHILD {
+                return; // no child left to wait for
+            }
+            err_sys("wait", e);
+        }
+        println!(
+            "wait: child {pid}, status 0x{status:04x}: {}",
+            decode(status)
+        );
+    }
+}
+
+/// Decode a wait status the way `<sys/wait.h>` does.
+fn decode(status: c_int) -> String {
+    if libc::WIFEXITED(status) {
+        format!("WIFEXITED, WEXITSTATUS = {}", libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        let name = Signal::try_from(sig).map_or("?", Signal::as_str);
+        let core = if libc::WCOREDUMP(status) { "yes" } else { "no" };
+        format!("WIFSIGNALED, WTERMSIG = {sig} ({name}), WCOREDUMP = {core}")
+    } else {
+        "neither exited nor killed (stopped or continued)".to_string()
+    }
+}
+
+fn parse_ending(s: &str) -> Result<Ending, String> {
+    if let Ok(status) = s.parse::<u8>() {
+        return Ok(Ending::Exit(status));
+    }
+    s.parse::<Signal>().map(Ending::Killed).map_err(|_| {
+        format!("`{s}` is neither an exit status (0-255) nor a signal name like SIGTERM")
+    })
+}
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ending::Exit(status) => write!(f, "exit({status})"),
+            Ending::Killed(sig) => write!(f, "be killed by {sig}"),
+        }
+    }
+}

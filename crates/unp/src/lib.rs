@@ -1,0 +1,35 @@
+//! `unp`: the book's `lib/` (UNP vol. 1, 3rd ed.) in Rust, on `nix` and `libc`.
+//!
+//! The lessons call the kernel through this crate and `nix`, never through `std::net`:
+//! the standard library retries EINTR, ignores SIGPIPE and sends with MSG_NOSIGNAL,
+//! which would hide exactly what chapters 5 and 6 teach (see DESIGN.md).
+//!
+//! | book (lib/)          | here                         |
+//! |----------------------|------------------------------|
+//! | `unp.h` constants    | [`SERV_PORT`], [`MAXLINE`], [`LISTENQ`] |
+//! | `error.c`            | [`err_sys`], [`err_quit`]    |
+//! | `readn.c`, `writen.c`, `readline.c` | [`readn`], [`writen`], [`Readline`] |
+//! | `signal.c`, `signal_intr` | [`signal()`], [`signal_intr`] |
+//! | `str_echo.c`, `str_cli.c` | [`str_echo`], [`str_cli`] |
+//! | `Socket`/`Bind`/`Listen`, `Connect` | [`tcp_listen`], [`tcp_connect`] |
+
+mod cli;
+mod echo;
+mod error;
+mod io;
+mod signal;
+mod sock;
+
+pub use cli::{ClientArgs, ServerArgs};
+pub use echo::{str_cli, str_echo};
+pub use error::{err_quit, err_sys};
+pub use io::{Readline, readn, writen};
+pub use signal::{_exit, sig_write, signal, signal_intr};
+pub use sock::{tcp_connect, tcp_listen};
+
+/// The book's SERV_PORT: the port every server of the course listens on by default.
+pub const SERV_PORT: u16 = 9877;
+/// The book's MAXLINE: the largest line `str_cli` reads or sends at once.
+pub const MAXLINE: usize = 4096;
+/// The book's LISTENQ: the default backlog passed to `listen`.
+pub const LISTENQ: i32 = 1024;

@@ -1,0 +1,55 @@
+//! Opening the sockets: what every server and client of chapters 4 and 5 does before its
+//! real work (UNP Figures 5.2 and 5.4), gathered in one place as the book later does with
+//! `tcp_listen` and `tcp_connect` (§11.12).
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use nix::sys::socket::{
+    AddressFamily, Backlog, SockFlag, SockType, SockaddrIn, bind, connect, getsockname, listen,
+    setsockopt, socket, sockopt,
+};
+
+use crate::{ClientArgs, ServerArgs, err_sys};
+
+/// socket, bind, listen; then print `listening on ADDR:PORT` with the port the kernel gave.
+pub fn tcp_listen(args: &ServerArgs) -> OwnedFd {
+    let listenfd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::empty(),
+        None,
+    )
+    .unwrap_or_else(|e| err_sys("socket", e));
+    // SO_REUSEADDR lets a restarted server bind its port while connections of its previous
+    // run are still in TIME_WAIT (UNP §7.5). It does not let two servers listen on one port.
+    setsockopt(&listenfd, sockopt::ReuseAddr, &true).unwrap_or_else(|e| err_sys("setsockopt", e));
+    let servaddr = SockaddrIn::from(SocketAddrV4::new(args.bind, args.port));
+    bind(listenfd.as_raw_fd(), &servaddr).unwrap_or_else(|e| err_sys("bind", e));
+    let backlog = Backlog::new(args.backlog).unwrap_or_else(|e| err_sys("listen", e));
+    listen(&listenfd, backlog).unwrap_or_else(|e| err_sys("listen", e));
+
+    // With --port 0 the kernel chose the port: getsockname tells which (UNP §4.10).
+    let local: SockaddrIn =
+        getsockname(listenfd.as_raw_fd()).unwrap_or_else(|e| err_sys("getsockname", e));
+    println!(
+        "listening on {}:{}",
+        Ipv4Addr::from(local.ip()),
+        local.port()
+    );
+    listenfd
+}
+
+/// socket, connect: the book's client opening (Figure 5.4).
+pub fn tcp_connect(args: &ClientArgs) -> OwnedFd {
+    let sockfd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::empty(),
+        None,
+    )
+    .unwrap_or_else(|e| err_sys("socket", e));
+    let servaddr = SockaddrIn::from(SocketAddrV4::new(args.addr, args.port));
+    connect(sockfd.as_raw_fd(), &servaddr).unwrap_or_else(|e| err_sys("connect", e));
+    sockfd
+}
