@@ -1,1 +1,47 @@
-fn main() {}
+//! The unp-lab runner. `cargo xtask run ch5-sigchld` builds a lesson, plays its scenario, and
+//! after each step shows the processes and sockets as the kernel has them.
+//!
+//! Exit status: 0 when every check held; 1 when a check failed, a step timed out, a program
+//! did not build or start, or the port is in use; 2 for a usage mistake (an unknown lesson, a
+//! scenario file with an error); 130 when interrupted (SIGINT, SIGTERM, SIGHUP).
+
+mod engine;
+mod lessons;
+mod programs;
+mod render;
+mod run;
+mod scenario;
+mod state;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Play the unp-lab lessons and show the kernel's view of them"
+)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build a lesson and play its scenario step by step
+    Run(run::Args),
+    /// List the lessons in course order
+    List,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.task {
+        Task::Run(args) => run::run(args),
+        Task::List => {
+            print!("{}", lessons::list());
+            ExitCode::SUCCESS
+        }
+    }
+}

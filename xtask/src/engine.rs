@@ -1,0 +1,357 @@
+//! The scenario engine: plays a lesson's steps one by one. For each step it prints the
+//! narration and the action, does the action, waits for the step's conditions, then prints what
+//! the programs said, the ps and netstat tables, and each check, ✓ or ✗.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::kill;
+use nix::unistd::Pid;
+
+use crate::programs::{Ending, INTERRUPTED, Programs};
+use crate::render;
+use crate::scenario::{Action, Cond, Scenario, Side, Step};
+use crate::state::Snapshot;
+
+/// How a run ended.
+pub enum Outcome {
+    Passed,
+    Failed,
+    Interrupted,
+}
+
+/// Where the scenario runs: the lesson's programs, and the address and port they use.
+pub struct Setup<'a> {
+    pub bins: &'a Path,
+    pub host: &'a str,
+    pub port: u16,
+}
+
+/// How often conditions are checked while a step waits.
+const POLL: Duration = Duration::from_millis(5);
+
+pub fn play(scenario: &Scenario, setup: &Setup, out: &mut impl Write) -> Outcome {
+    let started = Instant::now();
+    let mut progs = Programs::new();
+    let total = scenario.steps.len();
+    let mut checks = 0;
+    for (i, step) in scenario.steps.iter().enumerate() {
+        render::step_header(out, i + 1, total, &step.say);
+        let mark = progs.log.lock().map_or(0, |l| l.len());
+        let mut failures = Vec::new();
+        if let Err(e) = act(step, setup, &mut progs, out) {
+            failures.push(e);
+        }
+        let (snap, waited) = if failures.is_empty() {
+            match wait(step, setup, &mut progs) {
+                Ok(r) => r,
+                Err(Interrupted) => {
+                    let _ = writeln!(out, "\ninterrupted: stopping every program of the scenario");
+                    return Outcome::Interrupted;
+                }
+            }
+        } else {
+            (snapshot(&mut progs, setup), Vec::new())
+        };
+        render::output(
+            out,
+            &progs.log.lock().unwrap_or_else(|e| e.into_inner())[mark..],
+        );
+        render::processes(out, &snap, std::process::id() as i32);
+        render::sockets(out, &snap);
+        for msg in &failures {
+            render::check(out, false, msg);
+        }
+        for (cond, result) in step.wait.iter().zip(&waited) {
+            report(out, cond, result, &progs, &mut failures);
+        }
+        for cond in &step.expect {
+            let result = eval(cond, &snap, &progs, setup.port);
+            report(out, cond, &result, &progs, &mut failures);
+        }
+        checks += step.wait.len() + step.expect.len();
+        if !failures.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n✗ step {} of {total} failed; the run stops here.",
+                i + 1
+            );
+            return Outcome::Failed;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let _ = writeln!(
+        out,
+        "\n✓ all {checks} checks held, {total} steps in {secs:.2}s."
+    );
+    Outcome::Passed
+}
+
+fn report(
+    out: &mut impl Write,
+    cond: &Cond,
+    result: &Result<(), String>,
+    progs: &Programs,
+    failures: &mut Vec<String>,
+) {
+    let what = describe(cond, progs);
+    match result {
+        Ok(()) => render::check(out, true, &what),
+        Err(seen) => {
+            let msg = format!("expected: {what}; saw: {seen}");
+            render::check(out, false, &msg);
+            failures.push(msg);
+        }
+    }
+}
+
+/// Do the step's action and print it.
+fn act(
+    step: &Step,
+    setup: &Setup,
+    progs: &mut Programs,
+    out: &mut impl Write,
+) -> Result<(), String> {
+    match &step.action {
+        Action::None => Ok(()),
+        Action::Start {
+            name,
+            program,
+            args,
+        } => {
+            let args: Vec<String> = args
+                .iter()
+                .map(|a| {
+                    a.replace("{host}", setup.host)
+                        .replace("{port}", &setup.port.to_string())
+                })
+                .collect();
+            let line = std::iter::once(program.clone())
+                .chain(args.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let pid = progs.start(name, &setup.bins.join(program), &args)?;
+            render::action(out, &format!("$ {line} &"), &format!("{name}, pid {pid}"));
+            Ok(())
+        }
+        Action::Type { to, line } => {
+            render::action(out, &format!("type into {to}: {line}"), "");
+            progs.type_line(to, line)
+        }
+        Action::Close { name } => {
+            render::action(
+                out,
+                &format!("close {name}'s standard input (EOF, like Ctrl-D)"),
+                "",
+            );
+            progs.close_stdin(name);
+            Ok(())
+        }
+        Action::Signal {
+            to,
+            signal,
+            children,
+        } => {
+            let target = progs.get(to).pid;
+            let pids: Vec<i32> = if *children {
+                let snap = snapshot(progs, setup);
+                snap.children(target)
+                    .filter(|p| p.state != 'Z')
+                    .map(|p| p.pid)
+                    .collect()
+            } else {
+                vec![target]
+            };
+            if pids.is_empty() {
+                return Err(format!("{to} has no running child to send {signal} to"));
+            }
+            let list = pids
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let whom = if *children {
+                format!("{to}'s children")
+            } else {
+                to.clone()
+            };
+            render::action(
+                out,
+                &format!("$ kill -{} {list}", &signal.as_str()[3..]),
+                &whom,
+            );
+            for pid in pids {
+                kill(Pid::from_raw(pid), *signal).map_err(|e| format!("kill {pid}: {e}"))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+struct Interrupted;
+
+/// Poll until every `wait` condition holds, or the step's timeout passes.
+/// Returns the state in which they held (or the last one seen) and each condition's result.
+fn wait(
+    step: &Step,
+    setup: &Setup,
+    progs: &mut Programs,
+) -> Result<(Snapshot, Vec<Result<(), String>>), Interrupted> {
+    let deadline = Instant::now() + step.timeout;
+    loop {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return Err(Interrupted);
+        }
+        let snap = snapshot(progs, setup);
+        let results: Vec<_> = step
+            .wait
+            .iter()
+            .map(|c| eval(c, &snap, progs, setup.port))
+            .collect();
+        if results.iter().all(Result::is_ok) {
+            return Ok((snap, results));
+        }
+        if Instant::now() >= deadline {
+            let secs = step.timeout.as_secs_f64();
+            let results = results
+                .into_iter()
+                .map(|r| r.map_err(|seen| format!("{seen} (still, after waiting {secs}s)")))
+                .collect();
+            return Ok((snap, results));
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+fn snapshot(progs: &mut Programs, setup: &Setup) -> Snapshot {
+    progs.reap();
+    Snapshot::read(&progs.pgids, &[setup.port])
+}
+
+/// Check one condition against the state. `Err` says what was seen instead.
+fn eval(cond: &Cond, snap: &Snapshot, progs: &Programs, port: u16) -> Result<(), String> {
+    let holds = |ok: bool, seen: String| if ok { Ok(()) } else { Err(seen) };
+    let count_ok = |n: usize, want: Option<usize>| want.map_or(n > 0, |w| n == w);
+    match cond {
+        Cond::Printed { by, text, count } => {
+            let log = progs.log.lock().unwrap_or_else(|e| e.into_inner());
+            let n = log
+                .iter()
+                .filter(|l| &l.who == by && !l.note && l.text.contains(text.as_str()))
+                .count();
+            holds(
+                count_ok(n, *count),
+                format!("{n} such line{}", if n == 1 { "" } else { "s" }),
+            )
+        }
+        Cond::State { of, state } => match snap.proc(progs.get(of).pid) {
+            Some(p) => holds(p.state == *state, format!("state {}", p.state)),
+            None => Err(format!("no process {of}")),
+        },
+        Cond::Zombies { of, n } => {
+            let z = snap
+                .children(progs.get(of).pid)
+                .filter(|p| p.state == 'Z')
+                .count();
+            holds(z == *n, format!("{z}"))
+        }
+        Cond::Children { of, n } => {
+            let c = snap
+                .children(progs.get(of).pid)
+                .filter(|p| p.state != 'Z')
+                .count();
+            holds(c == *n, format!("{c}"))
+        }
+        Cond::Exited { who, code, signal } => match progs.get(who).ending {
+            None => Err(format!("{who} still running")),
+            Some(ending) => {
+                let want = code.map(Ending::Code).or(signal.map(Ending::Signal));
+                holds(want.is_none_or(|w| w == ending), format!("{who} {ending}"))
+            }
+        },
+        Cond::Running { who } => match progs.get(who).ending {
+            None => Ok(()),
+            Some(ending) => Err(format!("{who} {ending}")),
+        },
+        Cond::Tcp { state, side, count } => {
+            let n = snap
+                .socks
+                .iter()
+                .filter(|s| s.proto.starts_with("tcp") && s.state == state)
+                .filter(|s| match side {
+                    None => true,
+                    Some(Side::Server) => s.local.port() == port,
+                    Some(Side::Client) => s.foreign.port() == port,
+                })
+                .count();
+            holds(count_ok(n, *count), format!("{n}"))
+        }
+        Cond::Udp { n } => {
+            let u = snap
+                .socks
+                .iter()
+                .filter(|s| s.proto.starts_with("udp"))
+                .count();
+            holds(u == *n, format!("{u}"))
+        }
+    }
+}
+
+/// The condition in words, as a claim about the state, for the ✓ and ✗ lines.
+fn describe(cond: &Cond, progs: &Programs) -> String {
+    let n_of = |n: usize, one: &str, many: &str| match n {
+        0 => format!("no {one}"),
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    };
+    match cond {
+        Cond::Printed {
+            by,
+            text,
+            count: None,
+        } => format!("{by} printed {text:?}"),
+        Cond::Printed {
+            by,
+            text,
+            count: Some(n),
+        } => {
+            format!(
+                "{by} printed {} containing {text:?}",
+                n_of(*n, "line", "lines")
+            )
+        }
+        Cond::State { of, state } => {
+            format!("{of} (pid {}) is in state {state}", progs.get(of).pid)
+        }
+        Cond::Zombies { of, n } => {
+            format!("{of} has {}", n_of(*n, "zombie child", "zombie children"))
+        }
+        Cond::Children { of, n } => {
+            format!("{of} has {}", n_of(*n, "running child", "running children"))
+        }
+        Cond::Exited {
+            who, code: Some(c), ..
+        } => format!("{who} exited with status {c}"),
+        Cond::Exited {
+            who,
+            signal: Some(s),
+            ..
+        } => format!("{who} was killed by {s}"),
+        Cond::Exited { who, .. } => format!("{who} has ended"),
+        Cond::Running { who } => format!("{who} is still running"),
+        Cond::Tcp { state, side, count } => {
+            let side = match side {
+                None => "",
+                Some(Side::Server) => " on the server's side",
+                Some(Side::Client) => " on the client's side",
+            };
+            let n = count.map_or("a TCP socket".to_string(), |n| {
+                n_of(n, "TCP socket", "TCP sockets")
+            });
+            format!("{n} in {state}{side}")
+        }
+        Cond::Udp { n } => n_of(*n, "UDP socket", "UDP sockets"),
+    }
+}

@@ -1,0 +1,251 @@
+//! The programs a scenario starts: spawning them, typing into them, collecting what they print
+//! and how they end, and, whatever happens, killing and reaping every one of them.
+//!
+//! Each program is started in a process group of its own, which its forked children share.
+//! The runner is a child subreaper (prctl PR_SET_CHILD_SUBREAPER): when a server dies, its
+//! children are reparented to the runner rather than to init, so the runner can reap them too.
+//! `Drop` sends SIGKILL to every group and reaps until no child is left: it runs on success,
+//! on a failed step, on a panic (unwinding), and after SIGINT, SIGTERM or SIGHUP.
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, killpg, sigaction};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+/// How a program ended, as its parent's `waitpid` saw it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Ending {
+    Code(i32),
+    Signal(Signal),
+}
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ending::Code(c) => write!(f, "exited with status {c}"),
+            Ending::Signal(s) => write!(f, "was killed by {s}"),
+        }
+    }
+}
+
+/// One line a program printed (or a note about it, such as how it ended).
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub who: String,
+    pub text: String,
+    pub stderr: bool,
+    pub note: bool,
+}
+
+pub struct Program {
+    pub name: String,
+    pub pid: i32,
+    stdin: Option<ChildStdin>,
+    pub ending: Option<Ending>,
+}
+
+/// Everything the scenario has started. Dropping it kills and reaps all of it.
+pub struct Programs {
+    pub list: Vec<Program>,
+    pub pgids: HashSet<i32>,
+    pub log: Arc<Mutex<Vec<Line>>>,
+}
+
+/// Set by the SIGINT, SIGTERM and SIGHUP handler; the engine checks it while it waits.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_signo: nix::libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst); // an atomic store is async-signal-safe
+}
+
+/// Make the runner the reaper of its programs' orphans, and turn Ctrl-C, SIGTERM and SIGHUP
+/// into a flag, so that the engine can clean up before it exits.
+pub fn take_charge() {
+    if let Err(e) = nix::sys::prctl::set_child_subreaper(true) {
+        eprintln!("warning: prctl(PR_SET_CHILD_SUBREAPER) failed: {e}");
+    }
+    let act = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+        let _ = unsafe { sigaction(sig, &act) };
+    }
+}
+
+impl Programs {
+    pub fn new() -> Programs {
+        Programs {
+            list: Vec::new(),
+            pgids: HashSet::new(),
+            log: Arc::default(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> &Program {
+        // Scenario::load checked that every name refers to a program started before.
+        self.list
+            .iter()
+            .find(|p| p.name == name)
+            .expect("scenario names were checked")
+    }
+
+    /// Start `path` with `args` in a new process group, its three standard streams piped.
+    pub fn start(&mut self, name: &str, path: &Path, args: &[String]) -> Result<i32, String> {
+        let mut cmd = Command::new(path);
+        cmd.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.process_group(0);
+        // SAFETY: the closure runs in the child between fork and exec and only calls prctl,
+        // which is async-signal-safe. If the runner is killed with SIGKILL and cannot clean up,
+        // the kernel then kills the program too.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
+            });
+        }
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
+        let pid = child.id() as i32;
+        self.pgids.insert(pid);
+        if let Some(out) = child.stdout.take() {
+            self.collect(name, out, false);
+        }
+        if let Some(err) = child.stderr.take() {
+            self.collect(name, err, true);
+        }
+        self.list.push(Program {
+            name: name.to_string(),
+            pid,
+            stdin: child.stdin.take(),
+            ending: None,
+        });
+        // `child` is dropped without waiting: `reap` collects its status with waitpid.
+        Ok(pid)
+    }
+
+    /// Copy what a program prints into the log, a line at a time, from a thread of its own.
+    fn collect(&self, name: &str, mut pipe: impl Read + Send + 'static, stderr: bool) {
+        let log = Arc::clone(&self.log);
+        let who = name.to_string();
+        std::thread::spawn(move || {
+            let mut pending = Vec::new();
+            let mut buf = [0u8; 4096];
+            let push = |bytes: &[u8]| {
+                let text = String::from_utf8_lossy(bytes)
+                    .trim_end_matches('\n')
+                    .to_string();
+                let line = Line {
+                    who: who.clone(),
+                    text,
+                    stderr,
+                    note: false,
+                };
+                log.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+            };
+            loop {
+                match pipe.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => pending.extend_from_slice(&buf[..n]),
+                }
+                while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+                    push(&pending[..=end]);
+                    pending.drain(..=end);
+                }
+            }
+            if !pending.is_empty() {
+                push(&pending); // a last line without a newline
+            }
+        });
+    }
+
+    pub fn type_line(&mut self, name: &str, line: &str) -> Result<(), String> {
+        let prog = self
+            .list
+            .iter_mut()
+            .find(|p| p.name == name)
+            .expect("names were checked");
+        let stdin = prog
+            .stdin
+            .as_mut()
+            .ok_or(format!("{name}'s standard input is closed"))?;
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .and_then(|()| stdin.flush())
+            .map_err(|e| format!("cannot type into {name}: {e}"))
+    }
+
+    /// Close a program's standard input: it reads EOF, as after Ctrl-D on a terminal.
+    pub fn close_stdin(&mut self, name: &str) {
+        if let Some(prog) = self.list.iter_mut().find(|p| p.name == name) {
+            prog.stdin = None;
+        }
+    }
+
+    /// Collect the status of every child that has ended, without blocking: the scenario's
+    /// programs (whose ending is recorded and logged) and any orphans reparented to us.
+    pub fn reap(&mut self) {
+        loop {
+            let status = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(_) => return,
+                Ok(status) => status,
+            };
+            let (pid, ending) = match status {
+                WaitStatus::Exited(pid, code) => (pid, Ending::Code(code)),
+                WaitStatus::Signaled(pid, sig, _) => (pid, Ending::Signal(sig)),
+                _ => continue,
+            };
+            if let Some(prog) = self.list.iter_mut().find(|p| p.pid == pid.as_raw()) {
+                prog.ending = Some(ending);
+                let line = Line {
+                    who: prog.name.clone(),
+                    text: ending.to_string(),
+                    stderr: false,
+                    note: true,
+                };
+                self.log
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(line);
+            }
+        }
+    }
+
+    /// SIGKILL every process group, then reap until no child is left (or 3 s have passed).
+    pub fn kill_all(&mut self) {
+        for &pgid in &self.pgids {
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL); // ESRCH: that group is gone
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        loop {
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Err(Errno::ECHILD) => return, // nothing left to reap
+                Ok(WaitStatus::StillAlive) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Ok(WaitStatus::StillAlive) | Err(_) => return,
+                Ok(_) => {} // reaped one; look for more
+            }
+        }
+    }
+}
+
+impl Drop for Programs {
+    fn drop(&mut self) {
+        self.kill_all();
+    }
+}

@@ -1,0 +1,426 @@
+//! A lesson's scenario: `crates/<lesson>/scenario.toml`, read into steps the engine plays.
+//!
+//! ```toml
+//! [lesson]
+//! title = "SIGCHLD: reaping children"
+//! section = "5.8-5.10"            # the book's sections; also gives the course order
+//! summary = "one line for `cargo xtask list`"
+//!
+//! [[step]]
+//! say = "What this step does and why."
+//! start = "tcpserv02 --bind {host} --port {port}"    # one action per step (or none)
+//! as = "serv"                                        # the name later steps use
+//! wait = [{ printed = "listening on", by = "serv" }] # conditions to wait for, with a timeout
+//! expect = [{ tcp = "LISTEN", count = 1 }]           # claims checked on the state after it
+//! ```
+//!
+//! Actions: `start = "PROGRAM ARGS"` (with `as`), `type = "LINE"` and `to`, `close = NAME`
+//! (closes its standard input), `signal = "SIGSTOP"` and `to` (with `child = true`: every running
+//! child of NAME instead). Conditions are in [`Cond`]. A mistake is reported as
+//! `FILE: step N: what is wrong`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use serde::Deserialize;
+
+use crate::state::TCP_STATES;
+
+#[derive(Debug)]
+pub struct Scenario {
+    pub lesson: LessonInfo,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LessonInfo {
+    pub title: String,
+    pub section: String,
+    pub summary: String,
+}
+
+#[derive(Debug)]
+pub struct Step {
+    pub say: String,
+    pub action: Action,
+    pub wait: Vec<Cond>,
+    pub expect: Vec<Cond>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    None,
+    Start {
+        name: String,
+        program: String,
+        args: Vec<String>,
+    },
+    Type {
+        to: String,
+        line: String,
+    },
+    Close {
+        name: String,
+    },
+    Signal {
+        to: String,
+        signal: Signal,
+        children: bool,
+    },
+}
+
+/// A condition on the state: waited for, or checked as an expectation.
+#[derive(Debug, Clone)]
+pub enum Cond {
+    /// `{ printed = "TEXT", by = NAME, count = N }`: lines NAME printed containing TEXT
+    /// (exactly N of them; without count, at least one).
+    Printed {
+        by: String,
+        text: String,
+        count: Option<usize>,
+    },
+    /// `{ state = "T", of = NAME }`: NAME's process state letter, as ps's STAT shows it.
+    State { of: String, state: char },
+    /// `{ zombies = N, of = NAME }`: how many of NAME's children are zombies.
+    Zombies { of: String, n: usize },
+    /// `{ children = N, of = NAME }`: how many of NAME's children are alive (not zombies).
+    Children { of: String, n: usize },
+    /// `{ exited = NAME, code = N }` or `{ exited = NAME, signal = "SIGPIPE" }`: NAME has ended
+    /// (and how, when given).
+    Exited {
+        who: String,
+        code: Option<i32>,
+        signal: Option<Signal>,
+    },
+    /// `{ running = NAME }`: NAME has not ended.
+    Running { who: String },
+    /// `{ tcp = "STATE", side = "server", count = N }`: TCP sockets of the scenario in STATE;
+    /// side "server" means the local port is the server's port, "client" the foreign one.
+    Tcp {
+        state: String,
+        side: Option<Side>,
+        count: Option<usize>,
+    },
+    /// `{ udp = N }`: how many UDP sockets the scenario has.
+    Udp { n: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Side {
+    Server,
+    Client,
+}
+
+// What the TOML file holds, before it is checked.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    lesson: LessonInfo,
+    #[serde(default)]
+    step: Vec<RawStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    say: String,
+    start: Option<String>,
+    #[serde(rename = "as")]
+    name: Option<String>,
+    #[serde(rename = "type")]
+    typed: Option<String>,
+    close: Option<String>,
+    signal: Option<String>,
+    to: Option<String>,
+    child: Option<bool>,
+    #[serde(default)]
+    wait: Vec<RawCond>,
+    #[serde(default)]
+    expect: Vec<RawCond>,
+    /// Seconds to wait for the `wait` conditions; 5 when not given.
+    timeout: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCond {
+    printed: Option<String>,
+    by: Option<String>,
+    state: Option<String>,
+    of: Option<String>,
+    zombies: Option<usize>,
+    children: Option<usize>,
+    exited: Option<String>,
+    code: Option<i32>,
+    signal: Option<String>,
+    running: Option<String>,
+    tcp: Option<String>,
+    side: Option<String>,
+    udp: Option<usize>,
+    count: Option<usize>,
+}
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Scenario {
+    /// Read and check a scenario file. The error is one line: `FILE: [step N: ]what is wrong`.
+    pub fn load(path: &Path) -> Result<Scenario, String> {
+        let file = path.display();
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{file}: {e}"))?;
+        let raw: RawScenario = toml::from_str(&text).map_err(|e| {
+            let msg = e.message().trim().replace('\n', " ");
+            match e.span() {
+                Some(span) => {
+                    let line = text[..span.start].matches('\n').count() + 1;
+                    let step = text[..span.start].matches("[[step]]").count();
+                    let step = if step > 0 {
+                        format!("step {step}: ")
+                    } else {
+                        String::new()
+                    };
+                    format!("{file}: {step}line {line}: {msg}")
+                }
+                None => format!("{file}: {msg}"),
+            }
+        })?;
+        if raw.step.is_empty() {
+            return Err(format!(
+                "{file}: no [[step]]: a scenario needs at least one step"
+            ));
+        }
+        let mut names: Vec<String> = Vec::new();
+        let mut steps = Vec::new();
+        for (i, raw) in raw.step.into_iter().enumerate() {
+            let step = check_step(raw, &mut names)
+                .map_err(|msg| format!("{file}: step {}: {msg}", i + 1))?;
+            steps.push(step);
+        }
+        Ok(Scenario {
+            lesson: raw.lesson,
+            steps,
+        })
+    }
+}
+
+fn check_step(raw: RawStep, names: &mut Vec<String>) -> Result<Step, String> {
+    let given: Vec<&str> = [
+        ("start", raw.start.is_some()),
+        ("type", raw.typed.is_some()),
+        ("close", raw.close.is_some()),
+        ("signal", raw.signal.is_some()),
+    ]
+    .iter()
+    .filter(|(_, set)| *set)
+    .map(|(key, _)| *key)
+    .collect();
+    if given.len() > 1 {
+        return Err(format!(
+            "one action per step, found {}",
+            given.join(" and ")
+        ));
+    }
+    let known = |name: &str, names: &[String]| -> Result<String, String> {
+        if names.iter().any(|n| n == name) {
+            Ok(name.to_string())
+        } else {
+            Err(format!(
+                "`{name}` is not a program started by an earlier step"
+            ))
+        }
+    };
+    let needs_to = |key: &str| raw.to.clone().ok_or(format!("`{key}` needs `to = NAME`"));
+    let action = if let Some(cmd) = &raw.start {
+        let mut words = cmd.split_whitespace().map(str::to_string);
+        let program = words
+            .next()
+            .ok_or("`start` is empty: it needs a program name")?;
+        let name = raw.name.clone().unwrap_or_else(|| program.clone());
+        if names.contains(&name) {
+            return Err(format!(
+                "the name `{name}` is taken: give this program another with `as`"
+            ));
+        }
+        names.push(name.clone());
+        Action::Start {
+            name,
+            program,
+            args: words.collect(),
+        }
+    } else if let Some(line) = &raw.typed {
+        Action::Type {
+            to: known(&needs_to("type")?, names)?,
+            line: line.clone(),
+        }
+    } else if let Some(name) = &raw.close {
+        Action::Close {
+            name: known(name, names)?,
+        }
+    } else if let Some(sig) = &raw.signal {
+        let signal = sig
+            .parse::<Signal>()
+            .map_err(|_| format!("`{sig}` is not a signal name"))?;
+        let to = known(&needs_to("signal")?, names)?;
+        Action::Signal {
+            to,
+            signal,
+            children: raw.child.unwrap_or(false),
+        }
+    } else {
+        Action::None
+    };
+    if raw.name.is_some() && raw.start.is_none() {
+        return Err("`as` names a program, so it goes with `start`".into());
+    }
+    if raw.to.is_some() && raw.typed.is_none() && raw.signal.is_none() {
+        return Err("`to` goes with `type` or `signal`".into());
+    }
+    if raw.child.is_some() && raw.signal.is_none() {
+        return Err("`child` goes with `signal`".into());
+    }
+    let conds = |list: Vec<RawCond>, key: &str| -> Result<Vec<Cond>, String> {
+        let checked = list
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| check_cond(c, names).map_err(|msg| format!("{key} #{}: {msg}", i + 1)));
+        checked.collect()
+    };
+    let timeout = match raw.timeout {
+        None => DEFAULT_TIMEOUT,
+        Some(t) if t > 0.0 && t <= 600.0 => Duration::from_secs_f64(t),
+        Some(t) => return Err(format!("timeout {t} is not between 0 and 600 seconds")),
+    };
+    Ok(Step {
+        say: raw.say.trim().to_string(),
+        action,
+        wait: conds(raw.wait, "wait")?,
+        expect: conds(raw.expect, "expect")?,
+        timeout,
+    })
+}
+
+fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
+    let subjects = [
+        ("printed", c.printed.is_some()),
+        ("state", c.state.is_some()),
+        ("zombies", c.zombies.is_some()),
+        ("children", c.children.is_some()),
+        ("exited", c.exited.is_some()),
+        ("running", c.running.is_some()),
+        ("tcp", c.tcp.is_some()),
+        ("udp", c.udp.is_some()),
+    ];
+    let set: Vec<&str> = subjects
+        .iter()
+        .filter(|(_, s)| *s)
+        .map(|(k, _)| *k)
+        .collect();
+    if set.len() != 1 {
+        let keys: Vec<&str> = subjects.iter().map(|(k, _)| *k).collect();
+        return Err(format!(
+            "a condition takes exactly one of {}",
+            keys.join(", ")
+        ));
+    }
+    let name = |key: &str, v: &Option<String>| -> Result<String, String> {
+        let n = v
+            .clone()
+            .ok_or(format!("`{}` needs `{key} = NAME`", set[0]))?;
+        if names.contains(&n) {
+            Ok(n)
+        } else {
+            Err(format!(
+                "`{n}` is not a program started by this step or an earlier one"
+            ))
+        }
+    };
+    // Each condition allows only its own keys; anything else is a mistake worth naming.
+    let allowed: &[&str] = match set[0] {
+        "printed" => &["by", "count"],
+        "state" | "zombies" | "children" => &["of"],
+        "exited" => &["code", "signal"],
+        "tcp" => &["side", "count"],
+        _ => &[],
+    };
+    let extras = [
+        ("by", c.by.is_some()),
+        ("of", c.of.is_some()),
+        ("code", c.code.is_some()),
+        ("signal", c.signal.is_some()),
+        ("side", c.side.is_some()),
+        ("count", c.count.is_some()),
+    ];
+    if let Some((key, _)) = extras.iter().find(|(k, s)| *s && !allowed.contains(k)) {
+        return Err(format!("`{key}` does not go with `{}`", set[0]));
+    }
+    Ok(match set[0] {
+        "printed" => Cond::Printed {
+            by: name("by", &c.by)?,
+            text: c.printed.unwrap(),
+            count: c.count,
+        },
+        "state" => {
+            let s = c.state.unwrap();
+            let mut letters = s.chars();
+            match (letters.next(), letters.next()) {
+                (Some(state @ ('R' | 'S' | 'D' | 'T' | 't' | 'Z')), None) => Cond::State {
+                    of: name("of", &c.of)?,
+                    state,
+                },
+                _ => return Err(format!("state `{s}` is not one of R, S, D, T, t, Z")),
+            }
+        }
+        "zombies" => Cond::Zombies {
+            of: name("of", &c.of)?,
+            n: c.zombies.unwrap(),
+        },
+        "children" => Cond::Children {
+            of: name("of", &c.of)?,
+            n: c.children.unwrap(),
+        },
+        "exited" => {
+            let signal = match &c.signal {
+                Some(s) => Some(
+                    s.parse::<Signal>()
+                        .map_err(|_| format!("`{s}` is not a signal name"))?,
+                ),
+                None => None,
+            };
+            if c.code.is_some() && signal.is_some() {
+                return Err("a process ends with an exit code or by a signal, not both".into());
+            }
+            Cond::Exited {
+                who: name("exited", &c.exited)?,
+                code: c.code,
+                signal,
+            }
+        }
+        "running" => Cond::Running {
+            who: name("running", &c.running)?,
+        },
+        "tcp" => {
+            let state = c.tcp.unwrap();
+            if !TCP_STATES.contains(&state.as_str()) {
+                return Err(format!(
+                    "`{state}` is not a TCP state ({})",
+                    TCP_STATES.join(", ")
+                ));
+            }
+            let side = match c.side.as_deref() {
+                None => None,
+                Some("server") => Some(Side::Server),
+                Some("client") => Some(Side::Client),
+                Some(s) => return Err(format!("side `{s}` is neither \"server\" nor \"client\"")),
+            };
+            Cond::Tcp {
+                state,
+                side,
+                count: c.count,
+            }
+        }
+        _ => Cond::Udp { n: c.udp.unwrap() },
+    })
+}
