@@ -13,7 +13,7 @@ use nix::unistd::Pid;
 use crate::programs::{Ending, INTERRUPTED, Programs};
 use crate::render;
 use crate::scenario::{Action, Cond, Scenario, Side, Step};
-use crate::state::Snapshot;
+use crate::state::{Snapshot, SockRow};
 
 /// How a run ended.
 pub enum Outcome {
@@ -29,23 +29,44 @@ pub struct Setup<'a> {
     pub port: u16,
 }
 
+/// What the engine carries from step to step.
+struct Run<'a> {
+    setup: &'a Setup<'a>,
+    progs: Programs,
+    /// Sockets already on the port when the run began (an earlier run's TIME_WAIT).
+    before: Vec<SockRow>,
+}
+
 /// How often conditions are checked while a step waits.
 const POLL: Duration = Duration::from_millis(5);
 
 pub fn play(scenario: &Scenario, setup: &Setup, out: &mut impl Write) -> Outcome {
     let started = Instant::now();
-    let mut progs = Programs::new();
+    let before = Snapshot::read(&Default::default(), &[setup.port]).socks;
+    if !before.is_empty() {
+        let n = before.len();
+        let _ = writeln!(
+            out,
+            "({n} socket(s) an earlier run left on port {} are not shown.)",
+            setup.port
+        );
+    }
+    let mut run = Run {
+        setup,
+        progs: Programs::new(),
+        before,
+    };
     let total = scenario.steps.len();
     let mut checks = 0;
     for (i, step) in scenario.steps.iter().enumerate() {
         render::step_header(out, i + 1, total, &step.say);
-        let mark = progs.log.lock().map_or(0, |l| l.len());
+        let mark = run.progs.log.lock().map_or(0, |l| l.len());
         let mut failures = Vec::new();
-        if let Err(e) = act(step, setup, &mut progs, out) {
+        if let Err(e) = run.act(step, out) {
             failures.push(e);
         }
         let (snap, waited) = if failures.is_empty() {
-            match wait(step, setup, &mut progs) {
+            match run.wait(step) {
                 Ok(r) => r,
                 Err(Interrupted) => {
                     let _ = writeln!(out, "\ninterrupted: stopping every program of the scenario");
@@ -53,8 +74,9 @@ pub fn play(scenario: &Scenario, setup: &Setup, out: &mut impl Write) -> Outcome
                 }
             }
         } else {
-            (snapshot(&mut progs, setup), Vec::new())
+            (run.snapshot(), Vec::new())
         };
+        let progs = &run.progs;
         render::output(
             out,
             &progs.log.lock().unwrap_or_else(|e| e.into_inner())[mark..],
@@ -65,11 +87,11 @@ pub fn play(scenario: &Scenario, setup: &Setup, out: &mut impl Write) -> Outcome
             render::check(out, false, msg);
         }
         for (cond, result) in step.wait.iter().zip(&waited) {
-            report(out, cond, result, &progs, &mut failures);
+            report(out, cond, result, progs, &mut failures);
         }
         for cond in &step.expect {
-            let result = eval(cond, &snap, &progs, setup.port);
-            report(out, cond, &result, &progs, &mut failures);
+            let result = eval(cond, &snap, progs, setup.port);
+            report(out, cond, &result, progs, &mut failures);
         }
         checks += step.wait.len() + step.expect.len();
         if !failures.is_empty() {
@@ -107,127 +129,118 @@ fn report(
     }
 }
 
-/// Do the step's action and print it.
-fn act(
-    step: &Step,
-    setup: &Setup,
-    progs: &mut Programs,
-    out: &mut impl Write,
-) -> Result<(), String> {
-    match &step.action {
-        Action::None => Ok(()),
-        Action::Start {
-            name,
-            program,
-            args,
-        } => {
-            let args: Vec<String> = args
-                .iter()
-                .map(|a| {
-                    a.replace("{host}", setup.host)
-                        .replace("{port}", &setup.port.to_string())
-                })
-                .collect();
-            let line = std::iter::once(program.clone())
-                .chain(args.iter().cloned())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let pid = progs.start(name, &setup.bins.join(program), &args)?;
-            render::action(out, &format!("$ {line} &"), &format!("{name}, pid {pid}"));
-            Ok(())
-        }
-        Action::Type { to, line } => {
-            render::action(out, &format!("type into {to}: {line}"), "");
-            progs.type_line(to, line)
-        }
-        Action::Close { name } => {
-            render::action(
-                out,
-                &format!("close {name}'s standard input (EOF, like Ctrl-D)"),
-                "",
-            );
-            progs.close_stdin(name);
-            Ok(())
-        }
-        Action::Signal {
-            to,
-            signal,
-            children,
-        } => {
-            let target = progs.get(to).pid;
-            let pids: Vec<i32> = if *children {
-                let snap = snapshot(progs, setup);
-                snap.children(target)
-                    .filter(|p| p.state != 'Z')
-                    .map(|p| p.pid)
-                    .collect()
-            } else {
-                vec![target]
-            };
-            if pids.is_empty() {
-                return Err(format!("{to} has no running child to send {signal} to"));
-            }
-            let list = pids
-                .iter()
-                .map(i32::to_string)
-                .collect::<Vec<_>>()
-                .join(" ");
-            let whom = if *children {
-                format!("{to}'s children")
-            } else {
-                to.clone()
-            };
-            render::action(
-                out,
-                &format!("$ kill -{} {list}", &signal.as_str()[3..]),
-                &whom,
-            );
-            for pid in pids {
-                kill(Pid::from_raw(pid), *signal).map_err(|e| format!("kill {pid}: {e}"))?;
-            }
-            Ok(())
-        }
-    }
-}
-
 struct Interrupted;
 
-/// Poll until every `wait` condition holds, or the step's timeout passes.
-/// Returns the state in which they held (or the last one seen) and each condition's result.
-fn wait(
-    step: &Step,
-    setup: &Setup,
-    progs: &mut Programs,
-) -> Result<(Snapshot, Vec<Result<(), String>>), Interrupted> {
-    let deadline = Instant::now() + step.timeout;
-    loop {
-        if INTERRUPTED.load(Ordering::SeqCst) {
-            return Err(Interrupted);
+impl Run<'_> {
+    /// Do the step's action and print it.
+    fn act(&mut self, step: &Step, out: &mut impl Write) -> Result<(), String> {
+        let setup = self.setup;
+        match &step.action {
+            Action::None => Ok(()),
+            Action::Start {
+                name,
+                program,
+                args,
+            } => {
+                let port = setup.port.to_string();
+                let args: Vec<String> = args
+                    .iter()
+                    .map(|a| a.replace("{host}", setup.host).replace("{port}", &port))
+                    .collect();
+                let line = std::iter::once(program.as_str()).chain(args.iter().map(String::as_str));
+                let line = line.collect::<Vec<_>>().join(" ");
+                let pid = self.progs.start(name, &setup.bins.join(program), &args)?;
+                render::action(out, &format!("$ {line} &"), &format!("{name}, pid {pid}"));
+                Ok(())
+            }
+            Action::Type { to, line } => {
+                render::action(out, &format!("type into {to}: {line}"), "");
+                self.progs.type_line(to, line)
+            }
+            Action::Close { name } => {
+                render::action(
+                    out,
+                    &format!("close {name}'s standard input (EOF, like Ctrl-D)"),
+                    "",
+                );
+                self.progs.close_stdin(name);
+                Ok(())
+            }
+            Action::Signal {
+                to,
+                signal,
+                children,
+            } => {
+                let target = self.progs.get(to).pid;
+                let pids: Vec<i32> = if *children {
+                    let snap = self.snapshot();
+                    snap.children(target)
+                        .filter(|p| p.state != 'Z')
+                        .map(|p| p.pid)
+                        .collect()
+                } else {
+                    vec![target]
+                };
+                if pids.is_empty() {
+                    return Err(format!("{to} has no running child to send {signal} to"));
+                }
+                let list = pids
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let whom = if *children {
+                    format!("{to}'s children")
+                } else {
+                    to.clone()
+                };
+                render::action(
+                    out,
+                    &format!("$ kill -{} {list}", &signal.as_str()[3..]),
+                    &whom,
+                );
+                for pid in pids {
+                    kill(Pid::from_raw(pid), *signal).map_err(|e| format!("kill {pid}: {e}"))?;
+                }
+                Ok(())
+            }
         }
-        let snap = snapshot(progs, setup);
-        let results: Vec<_> = step
-            .wait
-            .iter()
-            .map(|c| eval(c, &snap, progs, setup.port))
-            .collect();
-        if results.iter().all(Result::is_ok) {
-            return Ok((snap, results));
-        }
-        if Instant::now() >= deadline {
-            let secs = step.timeout.as_secs_f64();
-            let results = results
-                .into_iter()
-                .map(|r| r.map_err(|seen| format!("{seen} (still, after waiting {secs}s)")))
-                .collect();
-            return Ok((snap, results));
-        }
-        std::thread::sleep(POLL);
     }
-}
 
-fn snapshot(progs: &mut Programs, setup: &Setup) -> Snapshot {
-    progs.reap();
-    Snapshot::read(&progs.pgids, &[setup.port])
+    /// Poll until every `wait` condition holds, or the step's timeout passes.
+    /// Returns the state in which they held (or the last one seen) and each condition's result.
+    fn wait(&mut self, step: &Step) -> Result<(Snapshot, Vec<Result<(), String>>), Interrupted> {
+        let deadline = Instant::now() + step.timeout;
+        loop {
+            if INTERRUPTED.load(Ordering::SeqCst) {
+                return Err(Interrupted);
+            }
+            let snap = self.snapshot();
+            let results: Vec<_> = step
+                .wait
+                .iter()
+                .map(|c| eval(c, &snap, &self.progs, self.setup.port))
+                .collect();
+            if results.iter().all(Result::is_ok) {
+                return Ok((snap, results));
+            }
+            if Instant::now() >= deadline {
+                let secs = step.timeout.as_secs_f64();
+                let results = results
+                    .into_iter()
+                    .map(|r| r.map_err(|seen| format!("{seen} (still, after waiting {secs}s)")))
+                    .collect();
+                return Ok((snap, results));
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Reap what has ended, then read the scenario's processes and sockets from /proc.
+    fn snapshot(&mut self) -> Snapshot {
+        self.progs.reap();
+        Snapshot::read(&self.progs.pgids, &[self.setup.port]).without(&self.before)
+    }
 }
 
 /// Check one condition against the state. `Err` says what was seen instead.

@@ -36,6 +36,13 @@ pub struct SockRow {
     pub owner: Option<(i32, String)>,
 }
 
+impl SockRow {
+    fn same(&self, other: &SockRow) -> bool {
+        (self.proto, self.local, self.foreign, self.state)
+            == (other.proto, other.local, other.foreign, other.state)
+    }
+}
+
 /// What /proc said at one moment.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
@@ -77,6 +84,13 @@ impl Snapshot {
         procs.sort_by_key(|p| p.pid);
         let socks = read_sockets(ports, &inodes);
         Snapshot { procs, socks }
+    }
+
+    /// Leave out the sockets that are also in `before`: those an earlier run left in TIME_WAIT
+    /// on the same port are not this scenario's.
+    pub fn without(mut self, before: &[SockRow]) -> Snapshot {
+        self.socks.retain(|s| !before.iter().any(|b| b.same(s)));
+        self
     }
 
     pub fn proc(&self, pid: i32) -> Option<&ProcRow> {
