@@ -154,7 +154,12 @@ impl Run<'_> {
                 Ok(())
             }
             Action::Type { to, line } => {
-                render::action(out, &format!("type into {to}: {line}"), "");
+                let shown = if line.is_empty() {
+                    "(just Enter)"
+                } else {
+                    line
+                };
+                render::action(out, &format!("type into {to}: {shown}"), "");
                 self.progs.type_line(to, line)
             }
             Action::Close { name } => {
