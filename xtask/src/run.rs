@@ -120,10 +120,12 @@ fn choose_port(asked: Option<u16>) -> Result<u16, String> {
         Some(port)
     };
     match asked {
-        None => free(unp::SERV_PORT).or_else(|| free(0)).ok_or("no free port on 127.0.0.1".into()),
+        None => free(unp::SERV_PORT)
+            .or_else(|| free(0))
+            .ok_or("no free port on 127.0.0.1".into()),
         Some(0) => free(0).ok_or("no free port on 127.0.0.1".into()),
         Some(p) => free(p).ok_or(format!(
-            "port {p} is in use on {HOST}: choose another with --port, or --port 0 for any free port"
+            "port {p} is in use on {HOST}: choose another with --port, or --port 0 for any"
         )),
     }
 }

@@ -5,7 +5,7 @@
 
 use std::net::Ipv4Addr;
 
-use clap::Args;
+use clap::{Args, Parser};
 
 /// `tcpservNN [--port PORT] [--bind ADDR] [--backlog N]`
 #[derive(Args, Debug, Clone)]
@@ -17,7 +17,8 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = Ipv4Addr::UNSPECIFIED)]
     pub bind: Ipv4Addr,
     /// The backlog passed to listen(2)
-    #[arg(long, default_value_t = crate::LISTENQ, value_parser = clap::value_parser!(i32).range(0..))]
+    #[arg(long, default_value_t = crate::LISTENQ)]
+    #[arg(value_parser = clap::value_parser!(i32).range(0..))]
     pub backlog: i32,
 }
 
@@ -30,4 +31,26 @@ pub struct ClientArgs {
     /// The server's port
     #[arg(long, default_value_t = crate::SERV_PORT)]
     pub port: u16,
+}
+
+/// Parse the command line like clap's `Parser::parse`, but with the usage line in every error,
+/// so that a mistyped value also shows how the program is called. Exits 2 on an error, and 0
+/// after `--help`.
+pub fn parse_args<T: Parser>() -> T {
+    T::try_parse().unwrap_or_else(|e| {
+        if !e.use_stderr() {
+            e.exit(); // --help: print it on stdout and exit 0
+        }
+        let text = e.to_string();
+        if text.contains("Usage:") {
+            eprint!("{text}");
+        } else {
+            let first = text.lines().next().unwrap_or("error: bad arguments");
+            eprintln!(
+                "{first}\n\n{}\n\nFor more information, try '--help'.",
+                T::command().render_usage()
+            );
+        }
+        std::process::exit(2)
+    })
 }

@@ -18,7 +18,7 @@ pub fn str_echo(sockfd: BorrowedFd<'_>) {
         match read(sockfd, &mut buf) {
             Ok(0) => return, // the client closed its end: we are done
             Ok(n) => writen(sockfd, &buf[..n]).unwrap_or_else(|e| err_sys("str_echo: write", e)),
-            Err(Errno::EINTR) => continue, // a signal interrupted read: read again (book: goto again)
+            Err(Errno::EINTR) => continue, // a signal interrupted read: again (the book's goto)
             Err(e) => err_sys("str_echo: read", e),
         }
     }

@@ -20,7 +20,7 @@ mod io;
 mod signal;
 mod sock;
 
-pub use cli::{ClientArgs, ServerArgs};
+pub use cli::{ClientArgs, ServerArgs, parse_args};
 pub use echo::{str_cli, str_echo};
 pub use error::{err_quit, err_sys};
 pub use io::{Readline, readn, writen};

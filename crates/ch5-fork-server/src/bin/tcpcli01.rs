@@ -7,17 +7,20 @@
 use std::os::fd::AsFd;
 
 use clap::Parser;
-use unp::{ClientArgs, str_cli, tcp_connect};
+use unp::{ClientArgs, parse_args, str_cli, tcp_connect};
 
 #[derive(Parser)]
-#[command(about = "Echo client: send stdin lines, print the echoes (UNP Figure 5.4)")]
+#[command(
+    name = "tcpcli01",
+    about = "Echo client: stdin to the server, echoes to stdout (UNP Figure 5.4)"
+)]
 struct Args {
     #[command(flatten)]
     client: ClientArgs,
 }
 
 fn main() {
-    let args = Args::parse();
+    let args: Args = parse_args();
     let sockfd = tcp_connect(&args.client);
     str_cli(sockfd.as_fd()); // do it all
 }

@@ -9,17 +9,20 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use clap::Parser;
 use nix::sys::socket::accept;
 use nix::unistd::{ForkResult, fork};
-use unp::{_exit, ServerArgs, err_sys, str_echo, tcp_listen};
+use unp::{_exit, ServerArgs, err_sys, parse_args, str_echo, tcp_listen};
 
 #[derive(Parser)]
-#[command(about = "Echo server: fork one child per client (UNP Figure 5.2)")]
+#[command(
+    name = "tcpserv01",
+    about = "Echo server: fork one child per client (UNP Figure 5.2)"
+)]
 struct Args {
     #[command(flatten)]
     server: ServerArgs,
 }
 
 fn main() {
-    let args = Args::parse();
+    let args: Args = parse_args();
     let listenfd = tcp_listen(&args.server);
     serve(listenfd)
 }

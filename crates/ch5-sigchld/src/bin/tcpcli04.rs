@@ -7,17 +7,20 @@
 use std::os::fd::{AsFd, OwnedFd};
 
 use clap::Parser;
-use unp::{ClientArgs, str_cli, tcp_connect};
+use unp::{ClientArgs, parse_args, str_cli, tcp_connect};
 
 #[derive(Parser)]
-#[command(about = "Echo client with five connections to the server (UNP Figure 5.9)")]
+#[command(
+    name = "tcpcli04",
+    about = "Echo client with five connections (UNP Figure 5.9)"
+)]
 struct Args {
     #[command(flatten)]
     client: ClientArgs,
 }
 
 fn main() {
-    let args = Args::parse();
+    let args: Args = parse_args();
     let sockfd: Vec<OwnedFd> = (0..5).map(|_| tcp_connect(&args.client)).collect();
     str_cli(sockfd[0].as_fd()); // do it all
     // Returning closes all five descriptors: the kernel sends five FINs together.

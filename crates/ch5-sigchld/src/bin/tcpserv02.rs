@@ -16,10 +16,15 @@ use nix::sys::signal::Signal;
 use nix::sys::socket::accept;
 use nix::sys::wait::wait;
 use nix::unistd::{ForkResult, fork};
-use unp::{_exit, ServerArgs, err_sys, sig_write, signal, signal_intr, str_echo, tcp_listen};
+use unp::{
+    _exit, ServerArgs, err_sys, parse_args, sig_write, signal, signal_intr, str_echo, tcp_listen,
+};
 
 #[derive(Parser)]
-#[command(about = "Echo server that reaps its children with wait in a SIGCHLD handler (UNP §5.8)")]
+#[command(
+    name = "tcpserv02",
+    about = "Echo server; SIGCHLD handler calls wait (UNP §5.8)"
+)]
 struct Args {
     #[command(flatten)]
     server: ServerArgs,
@@ -29,7 +34,7 @@ struct Args {
 }
 
 fn main() {
-    let args = Args::parse();
+    let args: Args = parse_args();
     let listenfd = tcp_listen(&args.server);
     if args.no_restart {
         signal_intr(Signal::SIGCHLD, sig_chld); // as on systems whose signal() does not restart

@@ -14,10 +14,15 @@ use nix::sys::signal::Signal;
 use nix::sys::socket::accept;
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::{ForkResult, fork};
-use unp::{_exit, ServerArgs, err_sys, sig_write, signal, signal_intr, str_echo, tcp_listen};
+use unp::{
+    _exit, ServerArgs, err_sys, parse_args, sig_write, signal, signal_intr, str_echo, tcp_listen,
+};
 
 #[derive(Parser)]
-#[command(about = "Echo server that reaps every exited child with waitpid (UNP §5.10)")]
+#[command(
+    name = "tcpserv04",
+    about = "Echo server; SIGCHLD handler loops on waitpid (UNP §5.10)"
+)]
 struct Args {
     #[command(flatten)]
     server: ServerArgs,
@@ -27,7 +32,7 @@ struct Args {
 }
 
 fn main() {
-    let args = Args::parse();
+    let args: Args = parse_args();
     let listenfd = tcp_listen(&args.server);
     if args.no_restart {
         signal_intr(Signal::SIGCHLD, sig_chld); // as on systems whose signal() does not restart

@@ -13,13 +13,17 @@ use clap::Parser;
 use nix::libc::{self, c_int};
 use nix::sys::signal::{Signal, raise};
 use nix::unistd::{ForkResult, fork};
-use unp::{_exit, Readline, err_sys};
+use unp::{_exit, Readline, err_sys, parse_args};
 
 #[derive(Parser)]
-#[command(about = "Fork children that end in different ways; reap them when told (UNP §5.7)")]
+#[command(
+    name = "zombie",
+    about = "Fork children that end, then reap them (UNP §5.7)"
+)]
 struct Args {
     /// How each child ends: an exit status (0-255) or a signal name (SIGTERM, SIGKILL, ...)
-    #[arg(value_name = "ENDING", default_values = ["0", "1", "42", "SIGTERM"], value_parser = parse_ending)]
+    #[arg(value_name = "ENDING", value_parser = parse_ending)]
+    #[arg(default_values = ["0", "1", "42", "SIGTERM"])]
     endings: Vec<Ending>,
 }
 
@@ -30,7 +34,7 @@ enum Ending {
 }
 
 fn main() {
-    let args = Args::parse();
+    let args: Args = parse_args();
     for ending in args.endings {
         fork_child(ending);
     }

@@ -1,0 +1,173 @@
+//! What the integration tests share: finding the workspace's programs, starting a server on a
+//! free port, and making sure that nothing a test started outlives it.
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::sys::wait::{Id, WaitPidFlag, waitid};
+use nix::unistd::Pid;
+
+/// The folder cargo builds the workspace's programs into: the test binary lives in its `deps/`.
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps/")
+        .to_path_buf()
+}
+
+/// A program of the workspace, built if it is not yet (`cargo test -p unp-lab` alone does not
+/// build the other packages' programs; `cargo test --workspace` and nextest do).
+pub fn bin(name: &str) -> PathBuf {
+    static BUILD: Once = Once::new();
+    BUILD.call_once(|| {
+        // Orphans of the servers a test kills come back to this process, which reaps them.
+        nix::sys::prctl::set_child_subreaper(true).expect("prctl(PR_SET_CHILD_SUBREAPER)");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--workspace", "--bins"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "the workspace builds");
+    });
+    bin_dir().join(name)
+}
+
+/// `Command` for a program of the workspace.
+pub fn cmd(name: &str) -> Command {
+    Command::new(bin(name))
+}
+
+/// A running server, in a process group of its own with the children it forks.
+/// Dropping it kills the whole group and reaps every member, so nothing outlives the test.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub stdout: BufReader<ChildStdout>,
+}
+
+impl Server {
+    /// Start `name` on 127.0.0.1 and a free port, and read its `listening on` line.
+    pub fn start(name: &str, extra: &[&str]) -> Server {
+        let mut child = cmd(name)
+            .args(["--bind", "127.0.0.1", "--port", "0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("the server starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let mut first = String::new();
+        stdout
+            .read_line(&mut first)
+            .expect("the server prints a line");
+        let port = first
+            .trim()
+            .strip_prefix("listening on 127.0.0.1:")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
+        Server {
+            child,
+            port,
+            stdout,
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// The next line the server prints, within `limit`.
+    pub fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.stdout
+            .read_line(&mut line)
+            .expect("read the server's output");
+        line
+    }
+
+    /// What the server wrote on stderr; only after it has ended.
+    pub fn stderr(&mut self) -> String {
+        let mut text = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut text);
+        }
+        text
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let pgid = Pid::from_raw(self.pid());
+        let _ = killpg(pgid, Signal::SIGKILL);
+        let _ = killpg(pgid, Signal::SIGCONT);
+        // Reap the server and, since this process is their subreaper, its orphaned children.
+        while waitid(Id::PGid(pgid), WaitPidFlag::WEXITED).is_ok() {}
+    }
+}
+
+/// One process as /proc shows it.
+#[derive(Debug, Clone)]
+pub struct Proc {
+    pub pid: i32,
+    pub ppid: i32,
+    pub state: char,
+}
+
+/// The children of `pid`, from /proc.
+pub fn children(pid: i32) -> Vec<Proc> {
+    procfs::process::all_processes()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|p| p.stat().ok())
+        .filter(|s| s.ppid == pid)
+        .map(|s| Proc {
+            pid: s.pid,
+            ppid: s.ppid,
+            state: s.state,
+        })
+        .collect()
+}
+
+pub fn zombies(pid: i32) -> usize {
+    children(pid).iter().filter(|p| p.state == 'Z').count()
+}
+
+pub fn state(pid: i32) -> Option<char> {
+    procfs::process::Process::new(pid)
+        .and_then(|p| p.stat())
+        .ok()
+        .map(|s| s.state)
+}
+
+/// Poll `what` until it holds; fail the test with `desc` after 10 s.
+pub fn wait_for(desc: &str, mut what: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !what() {
+        assert!(Instant::now() < deadline, "timed out waiting for {desc}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    l.local_addr().expect("local_addr").port()
+}
+
+/// Sockets on `port` in LISTEN, from /proc/net/tcp.
+pub fn listeners(port: u16) -> usize {
+    procfs::net::tcp()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.local_address.port() == port && e.state == procfs::net::TcpState::Listen)
+        .count()
+}
