@@ -2,7 +2,7 @@
 //! real work (UNP Figures 5.2 and 5.4), gathered in one place as the book later does with
 //! `tcp_listen` and `tcp_connect` (§11.12).
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::SocketAddrV4;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::sys::socket::{
@@ -32,11 +32,7 @@ pub fn tcp_listen(args: &ServerArgs) -> OwnedFd {
     // With --port 0 the kernel chose the port: getsockname tells which (UNP §4.10).
     let local: SockaddrIn =
         getsockname(listenfd.as_raw_fd()).unwrap_or_else(|e| err_sys("getsockname", e));
-    println!(
-        "listening on {}:{}",
-        Ipv4Addr::from(local.ip()),
-        local.port()
-    );
+    println!("listening on {}:{}", local.ip(), local.port());
     listenfd
 }
 

@@ -1,0 +1,377 @@
+//! The runner, `cargo xtask`: every lesson's scenario passes; mistakes a user can make get one
+//! line and the documented exit status; and nothing a scenario starts outlives the run, whether
+//! it passes, fails, times out, or is interrupted.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use common::{bin, listeners};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use predicates::prelude::*;
+
+fn xtask() -> Command {
+    let mut c = Command::new(bin("xtask"));
+    c.timeout(Duration::from_secs(60));
+    c
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// Every lesson: a folder under crates/ with a scenario.
+fn lessons() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("crates"))
+        .expect("crates/")
+        .flatten()
+        .filter(|e| e.path().join("scenario.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The port a run used, from its header line `Servers listen on 127.0.0.1:PORT.`
+fn port_of(stdout: &str) -> u16 {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Servers listen on 127.0.0.1:"))
+        .and_then(|p| p.trim_end_matches('.').parse().ok())
+        .unwrap_or_else(|| panic!("no port in the output:\n{stdout}"))
+}
+
+/// The pids the runner reported starting: `[name, pid N]`.
+fn started_pids(stdout: &str) -> Vec<i32> {
+    stdout
+        .split(", pid ")
+        .skip(1)
+        .filter_map(|rest| rest.split(']').next()?.parse().ok())
+        .collect()
+}
+
+/// Nothing of the run is left: no process it started, none with its port on the command line,
+/// no socket listening on its port.
+fn assert_nothing_left(stdout: &str) {
+    let port = port_of(stdout);
+    let needle = format!("--port {port}");
+    for proc in procfs::process::all_processes().expect("/proc").flatten() {
+        let cmdline = proc.cmdline().unwrap_or_default().join(" ");
+        assert!(
+            !cmdline.contains(&needle),
+            "left running: pid {} {cmdline}",
+            proc.pid
+        );
+    }
+    for pid in started_pids(stdout) {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "pid {pid} outlived the run"
+        );
+    }
+    assert_eq!(listeners(port), 0, "a socket still listens on port {port}");
+}
+
+#[test]
+fn every_lesson_passes_and_leaves_nothing_behind() {
+    let lessons = lessons();
+    assert!(lessons.len() >= 3, "found the lessons: {lessons:?}");
+    for lesson in lessons {
+        let started = Instant::now();
+        let out = xtask()
+            .args(["run", &lesson, "--port", "0"])
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{lesson}:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("✓ all"), "{lesson}: {stdout}");
+        assert!(!stdout.contains('✗'), "{lesson}: {stdout}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{lesson} took {:?}",
+            started.elapsed()
+        );
+        assert_nothing_left(&stdout);
+    }
+}
+
+#[test]
+fn list_shows_every_lesson_in_course_order() {
+    let out = xtask().arg("list").output().expect("list");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let order: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let mut expected = lessons();
+    assert_eq!(order.len(), expected.len(), "{text}");
+    expected.retain(|l| l.starts_with("ch5-"));
+    let ch5: Vec<&str> = order
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("ch5-"))
+        .collect();
+    assert_eq!(
+        ch5[..3],
+        ["ch5-fork-server", "ch5-zombie", "ch5-sigchld"],
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unknown_lesson_gets_the_list_and_exit_2() {
+    xtask()
+        .args(["run", "ch99-nothing"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("no lesson named `ch99-nothing`")
+                .and(predicate::str::contains("ch5-sigchld")),
+        );
+}
+
+/// A scenario file of this test's own, in a folder no other test uses.
+fn scenario_file(body: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let path = std::env::temp_dir().join(format!("unp-lab-{}-{n}.toml", std::process::id()));
+    let text = format!("[lesson]\ntitle = \"t\"\nsection = \"5.8\"\nsummary = \"s\"\n\n{body}");
+    std::fs::write(&path, text).expect("write the scenario");
+    path
+}
+
+const SERVER_STEP: &str = r#"
+[[step]]
+say = "start"
+start = "tcpserv04 --bind {host} --port {port}"
+as = "serv"
+wait = [{ printed = "listening on", by = "serv" }]
+"#;
+
+const FIVE_CLIENTS_STEP: &str = r#"
+[[step]]
+say = "five"
+start = "tcpcli04 {host} --port {port}"
+as = "cli"
+wait = [{ children = 5, of = "serv" }]
+"#;
+
+#[test]
+fn a_malformed_scenario_gets_one_line_naming_file_step_and_mistake() {
+    let cases = [
+        (
+            format!("{SERVER_STEP}strat = \"x\"\n"),
+            "step 1: line",
+            "unknown field `strat`",
+        ),
+        (
+            format!("{SERVER_STEP}type = \"x\"\nto = \"serv\"\n"),
+            "step 1:",
+            "one action per step",
+        ),
+        (
+            format!("{SERVER_STEP}\n[[step]]\nsay = \"t\"\ntype = \"x\"\nto = \"nobody\"\n"),
+            "step 2:",
+            "`nobody` is not a program",
+        ),
+        (
+            format!("{SERVER_STEP}expect = [{{ tcp = \"LISTENING\" }}]\n"),
+            "step 1:",
+            "`LISTENING` is not a TCP state",
+        ),
+        (
+            format!("{SERVER_STEP}\n[[step]]\nsay = \"t\"\nsignal = \"SIGFOO\"\nto = \"serv\"\n"),
+            "step 2:",
+            "`SIGFOO` is not a signal",
+        ),
+        (
+            format!("{SERVER_STEP}expect = [{{ zombies = 1 }}]\n"),
+            "step 1:",
+            "needs `of = NAME`",
+        ),
+        (
+            format!("{SERVER_STEP}expect = [{{ running = \"serv\", count = 2 }}]\n"),
+            "step 1:",
+            "`count` does not go with `running`",
+        ),
+        (
+            "[[step]\nsay = \"x\"\n".to_string(),
+            "line 6",
+            "unclosed array table",
+        ),
+        (
+            "[[step]]\nsay = \"x\"\nstart = \"nosuchprogram\"\n".to_string(),
+            "step 1:",
+            "no lesson has a program `nosuchprogram`",
+        ),
+        (String::new(), "", "no [[step]]"),
+    ];
+    for (body, step, mistake) in cases {
+        let path = scenario_file(&body);
+        let out = xtask()
+            .args(["run", "ch5-sigchld", "--scenario"])
+            .arg(&path)
+            .output()
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        std::fs::remove_file(&path).expect("remove the scenario");
+        assert_eq!(out.status.code(), Some(2), "{mistake}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.contains(&*path.to_string_lossy()),
+            "names the file: {stderr}"
+        );
+        assert!(stderr.contains(step), "names {step:?}: {stderr}");
+        assert!(stderr.contains(mistake), "says {mistake:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_failed_expectation_says_what_it_saw_exits_1_and_cleans_up() {
+    let path = scenario_file(&format!(
+        "{SERVER_STEP}{FIVE_CLIENTS_STEP}{}",
+        r#"expect = [{ zombies = 3, of = "serv" }]
+
+[[step]]
+say = "never reached"
+close = "cli"
+"#
+    ));
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--port", "0", "--scenario"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    std::fs::remove_file(&path).expect("remove");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("✗ expected: serv has 3 zombie children; saw: 0"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("✗ step 2 of 3 failed"), "{stdout}");
+    assert!(
+        !stdout.contains("never reached"),
+        "the run stops at the failed step"
+    );
+    assert_nothing_left(&stdout);
+}
+
+#[test]
+fn a_step_that_times_out_says_what_it_waited_for() {
+    let path = scenario_file(&format!(
+        "{SERVER_STEP}{}",
+        r#"
+[[step]]
+say = "wait"
+wait = [{ printed = "never", by = "serv" }]
+timeout = 0.3
+"#
+    ));
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--port", "0", "--scenario"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    std::fs::remove_file(&path).expect("remove");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "✗ expected: serv printed \"never\"; saw: 0 such lines (still, after waiting 0.3s)"
+        ),
+        "{stdout}"
+    );
+    assert_nothing_left(&stdout);
+}
+
+#[test]
+fn a_port_in_use_is_one_line_and_exit_1() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = holder.local_addr().expect("addr").port();
+    xtask()
+        .args(["run", "ch5-fork-server", "--port", &port.to_string()])
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "error: port {port} is in use on 127.0.0.1: {}\n",
+            "choose another with --port, or --port 0 for any"
+        ));
+}
+
+/// Start a run whose last step waits for something that never comes, send `sig` once it is
+/// waiting, and check that it stops at once with status 130 and leaves nothing behind.
+fn interrupt_with(sig: Signal) {
+    let path = scenario_file(&format!(
+        "{SERVER_STEP}{FIVE_CLIENTS_STEP}{}",
+        r#"
+[[step]]
+say = "stop"
+signal = "SIGSTOP"
+to = "serv"
+wait = [{ state = "T", of = "serv" }]
+
+[[step]]
+say = "forever"
+wait = [{ printed = "never", by = "serv" }]
+timeout = 60
+"#
+    ));
+    let mut child = StdCommand::new(bin("xtask"))
+        .args(["run", "ch5-sigchld", "--port", "0", "--scenario"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the runner");
+    let mut stdout = String::new();
+    let mut lines = BufReader::new(child.stdout.take().expect("piped"));
+    while !stdout.contains("Step 4/4") {
+        let mut line = String::new();
+        assert!(
+            lines.read_line(&mut line).expect("read") > 0,
+            "the runner ended early:\n{stdout}"
+        );
+        stdout.push_str(&line);
+    }
+    let started = Instant::now();
+    kill(Pid::from_raw(child.id() as i32), sig).expect("signal the runner");
+    let status = child.wait().expect("the runner ends");
+    let mut rest = String::new();
+    while lines.read_line(&mut rest).expect("read") > 0 {}
+    stdout.push_str(&rest);
+    std::fs::remove_file(&path).expect("remove");
+    assert_eq!(status.code(), Some(130), "{sig}: {stdout}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{sig}: stopped at once"
+    );
+    assert!(stdout.contains("interrupted"), "{stdout}");
+    assert_nothing_left(&stdout);
+}
+
+#[test]
+fn sigint_mid_run_kills_and_reaps_everything() {
+    interrupt_with(Signal::SIGINT);
+}
+
+#[test]
+fn sigterm_mid_run_kills_and_reaps_everything() {
+    interrupt_with(Signal::SIGTERM);
+}
+
+#[test]
+fn sighup_mid_run_kills_and_reaps_everything() {
+    interrupt_with(Signal::SIGHUP);
+}
