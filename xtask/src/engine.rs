@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::kill;
+use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::programs::{Ending, INTERRUPTED, Programs};
@@ -138,7 +138,7 @@ impl Run<'_> {
         match &step.action {
             Action::None => Ok(()),
             Action::Start {
-                name,
+                names,
                 program,
                 args,
             } => {
@@ -149,26 +149,34 @@ impl Run<'_> {
                     .collect();
                 let line = std::iter::once(program.as_str()).chain(args.iter().map(String::as_str));
                 let line = line.collect::<Vec<_>>().join(" ");
-                let pid = self.progs.start(name, &setup.bins.join(program), &args)?;
-                render::action(out, &format!("$ {line} &"), &format!("{name}, pid {pid}"));
+                for name in names {
+                    let pid = self.progs.start(name, &setup.bins.join(program), &args)?;
+                    render::action(out, &format!("$ {line} &"), &format!("{name}, pid {pid}"));
+                }
                 Ok(())
             }
-            Action::Type { to, line } => {
-                let shown = if line.is_empty() {
-                    "(just Enter)"
-                } else {
-                    line
+            Action::Type { to, line, repeat } => {
+                let lines: Vec<String> = (1..=*repeat)
+                    .map(|n| line.replace("{n}", &n.to_string()))
+                    .collect();
+                let shown = match lines.as_slice() {
+                    [one] if one.is_empty() => "(just Enter)".to_string(),
+                    [one] => one.clone(),
+                    [first, .., last] => format!("{first} ... {last} ({} lines)", lines.len()),
+                    [] => String::new(),
                 };
-                render::action(out, &format!("type into {to}: {shown}"), "");
-                self.progs.type_line(to, line)
+                for name in to {
+                    render::action(out, &format!("type into {name}: {shown}"), "");
+                    self.progs.type_lines(name, &lines)?;
+                }
+                Ok(())
             }
-            Action::Close { name } => {
-                render::action(
-                    out,
-                    &format!("close {name}'s standard input (EOF, like Ctrl-D)"),
-                    "",
-                );
-                self.progs.close_stdin(name);
+            Action::Close { names } => {
+                for name in names {
+                    let what = format!("close {name}'s standard input (EOF, like Ctrl-D)");
+                    render::action(out, &what, "");
+                    self.progs.close_stdin(name);
+                }
                 Ok(())
             }
             Action::Signal {
@@ -176,40 +184,54 @@ impl Run<'_> {
                 signal,
                 children,
             } => {
-                let target = self.progs.get(to).pid;
-                let pids: Vec<i32> = if *children {
-                    let snap = self.snapshot();
-                    snap.children(target)
-                        .filter(|p| p.state != 'Z')
-                        .map(|p| p.pid)
-                        .collect()
-                } else {
-                    vec![target]
-                };
-                if pids.is_empty() {
-                    return Err(format!("{to} has no running child to send {signal} to"));
-                }
-                let list = pids
-                    .iter()
-                    .map(i32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let whom = if *children {
-                    format!("{to}'s children")
-                } else {
-                    to.clone()
-                };
-                render::action(
-                    out,
-                    &format!("$ kill -{} {list}", &signal.as_str()[3..]),
-                    &whom,
-                );
-                for pid in pids {
-                    kill(Pid::from_raw(pid), *signal).map_err(|e| format!("kill {pid}: {e}"))?;
+                for name in to {
+                    self.signal(name, *signal, *children, out)?;
                 }
                 Ok(())
             }
         }
+    }
+
+    /// Send `signal` to the program `name`, or to each of its running children.
+    fn signal(
+        &mut self,
+        name: &str,
+        signal: Signal,
+        children: bool,
+        out: &mut impl Write,
+    ) -> Result<(), String> {
+        let target = self.progs.get(name).pid;
+        let pids: Vec<i32> = if children {
+            let snap = self.snapshot();
+            snap.children(target)
+                .filter(|p| p.state != 'Z')
+                .map(|p| p.pid)
+                .collect()
+        } else {
+            vec![target]
+        };
+        if pids.is_empty() {
+            return Err(format!("{name} has no running child to send {signal} to"));
+        }
+        let list = pids
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let whom = if children {
+            format!("{name}'s children")
+        } else {
+            name.to_string()
+        };
+        render::action(
+            out,
+            &format!("$ kill -{} {list}", &signal.as_str()[3..]),
+            &whom,
+        );
+        for pid in pids {
+            kill(Pid::from_raw(pid), signal).map_err(|e| format!("kill {pid}: {e}"))?;
+        }
+        Ok(())
     }
 
     /// Poll until every `wait` condition holds, or the step's timeout passes.
@@ -293,7 +315,12 @@ fn eval(cond: &Cond, snap: &Snapshot, progs: &Programs, port: u16) -> Result<(),
             None => Ok(()),
             Some(ending) => Err(format!("{who} {ending}")),
         },
-        Cond::Tcp { state, side, count } => {
+        Cond::Tcp {
+            state,
+            side,
+            recvq,
+            count,
+        } => {
             let n = snap
                 .socks
                 .iter()
@@ -303,6 +330,7 @@ fn eval(cond: &Cond, snap: &Snapshot, progs: &Programs, port: u16) -> Result<(),
                     Some(Side::Server) => s.local.port() == port,
                     Some(Side::Client) => s.foreign.port() == port,
                 })
+                .filter(|s| recvq.is_none_or(|q| s.recv_q == q))
                 .count();
             holds(count_ok(n, *count), format!("{n}"))
         }
@@ -359,7 +387,12 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
         } => format!("{who} was killed by {s}"),
         Cond::Exited { who, .. } => format!("{who} has ended"),
         Cond::Running { who } => format!("{who} is still running"),
-        Cond::Tcp { state, side, count } => {
+        Cond::Tcp {
+            state,
+            side,
+            recvq,
+            count,
+        } => {
             let side = match side {
                 None => "",
                 Some(Side::Server) => " on the server's side",
@@ -368,7 +401,8 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
             let n = count.map_or("a TCP socket".to_string(), |n| {
                 n_of(n, "TCP socket", "TCP sockets")
             });
-            format!("{n} in {state}{side}")
+            let q = recvq.map_or(String::new(), |q| format!(" with Recv-Q {q}"));
+            format!("{n} in {state}{side}{q}")
         }
         Cond::Udp { n } => n_of(*n, "UDP socket", "UDP sockets"),
     }

@@ -13,6 +13,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -49,7 +50,10 @@ pub struct Line {
 pub struct Program {
     pub name: String,
     pub pid: i32,
-    stdin: Option<ChildStdin>,
+    /// Where typed lines go: a thread that writes them to the program's standard input, so
+    /// that a program that stops reading never blocks the runner. Dropping it closes the pipe
+    /// once everything typed before has been written.
+    stdin: Option<Sender<Vec<u8>>>,
     pub ending: Option<Ending>,
 }
 
@@ -131,11 +135,34 @@ impl Programs {
         self.list.push(Program {
             name: name.to_string(),
             pid,
-            stdin: child.stdin.take(),
+            stdin: child.stdin.take().map(|pipe| self.feed(name, pipe)),
             ending: None,
         });
         // `child` is dropped without waiting: `reap` collects its status with waitpid.
         Ok(pid)
+    }
+
+    /// Start the thread that writes what is typed into `pipe`, in order.
+    fn feed(&self, name: &str, mut pipe: ChildStdin) -> Sender<Vec<u8>> {
+        let (tx, rx) = mpsc::channel::<Vec<u8>>();
+        let log = Arc::clone(&self.log);
+        let who = name.to_string();
+        std::thread::spawn(move || {
+            for text in rx {
+                if let Err(e) = pipe.write_all(&text) {
+                    let text = format!("could not type into it: {e}");
+                    let line = Line {
+                        who,
+                        text,
+                        stderr: false,
+                        note: true,
+                    };
+                    log.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+                    return;
+                }
+            }
+        });
+        tx
     }
 
     /// Copy what a program prints into the log, a line at a time, from a thread of its own.
@@ -173,7 +200,8 @@ impl Programs {
         });
     }
 
-    pub fn type_line(&mut self, name: &str, line: &str) -> Result<(), String> {
+    /// Queue the lines, each ended by a newline, for the program's standard input.
+    pub fn type_lines(&mut self, name: &str, lines: &[String]) -> Result<(), String> {
         let prog = self
             .list
             .iter_mut()
@@ -181,12 +209,12 @@ impl Programs {
             .expect("names were checked");
         let stdin = prog
             .stdin
-            .as_mut()
+            .as_ref()
             .ok_or(format!("{name}'s standard input is closed"))?;
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
         stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .and_then(|()| stdin.flush())
-            .map_err(|e| format!("cannot type into {name}: {e}"))
+            .send(text.into_bytes())
+            .map_err(|_| format!("{name} no longer reads its input"))
     }
 
     /// Close a program's standard input: it reads EOF, as after Ctrl-D on a terminal.

@@ -14,9 +14,10 @@
 //! expect = [{ tcp = "LISTEN", count = 1 }]           # claims checked on the state after it
 //! ```
 //!
-//! Actions: `start = "PROGRAM ARGS"` (with `as`), `type = "LINE"` and `to`, `close = NAME`
-//! (closes its standard input), `signal = "SIGSTOP"` and `to` (with `child = true`: every running
-//! child of NAME instead). Conditions are in [`Cond`]. A mistake is reported as
+//! Actions: `start = "PROGRAM ARGS"` (with `as`), `type = "LINE"` and `to` (with `repeat = N`:
+//! N lines, `{n}` numbering them), `close = NAME` (closes its standard input),
+//! `signal = "SIGSTOP"` and `to` (with `child = true`: every running child of NAME instead).
+//! `as`, `to` and `close` take a name or a list of names: `as = ["a", "b"]` starts two copies. Conditions are in [`Cond`]. A mistake is reported as
 //! `FILE: step N: what is wrong`.
 
 use std::path::Path;
@@ -53,20 +54,23 @@ pub struct Step {
 #[derive(Debug, Clone)]
 pub enum Action {
     None,
+    /// Start one copy of the program per name.
     Start {
-        name: String,
+        names: Vec<String>,
         program: String,
         args: Vec<String>,
     },
+    /// Type the line `repeat` times (`{n}` in it counts 1, 2, ...) into each program.
     Type {
-        to: String,
+        to: Vec<String>,
         line: String,
+        repeat: usize,
     },
     Close {
-        name: String,
+        names: Vec<String>,
     },
     Signal {
-        to: String,
+        to: Vec<String>,
         signal: Signal,
         children: bool,
     },
@@ -97,11 +101,13 @@ pub enum Cond {
     },
     /// `{ running = NAME }`: NAME has not ended.
     Running { who: String },
-    /// `{ tcp = "STATE", side = "server", count = N }`: TCP sockets of the scenario in STATE;
-    /// side "server" means the local port is the server's port, "client" the foreign one.
+    /// `{ tcp = "STATE", side = "server", recvq = N, count = N }`: TCP sockets of the scenario
+    /// in STATE; side "server" means the local port is the server's port, "client" the foreign
+    /// one; recvq, only those with N bytes in Recv-Q (for LISTEN: connections not yet accepted).
     Tcp {
         state: String,
         side: Option<Side>,
+        recvq: Option<u32>,
         count: Option<usize>,
     },
     /// `{ udp = N }`: how many UDP sockets the scenario has.
@@ -130,12 +136,13 @@ struct RawStep {
     say: String,
     start: Option<String>,
     #[serde(rename = "as")]
-    name: Option<String>,
+    name: Option<Names>,
     #[serde(rename = "type")]
     typed: Option<String>,
-    close: Option<String>,
+    repeat: Option<usize>,
+    close: Option<Names>,
     signal: Option<String>,
-    to: Option<String>,
+    to: Option<Names>,
     child: Option<bool>,
     #[serde(default)]
     wait: Vec<RawCond>,
@@ -143,6 +150,23 @@ struct RawStep {
     expect: Vec<RawCond>,
     /// Seconds to wait for the `wait` conditions; 5 when not given.
     timeout: Option<f64>,
+}
+
+/// `as`, `to` and `close` take one name or a list of names.
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum Names {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Names {
+    fn list(&self) -> Vec<String> {
+        match self {
+            Names::One(n) => vec![n.clone()],
+            Names::Many(v) => v.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -160,6 +184,7 @@ struct RawCond {
     running: Option<String>,
     tcp: Option<String>,
     side: Option<String>,
+    recvq: Option<u32>,
     udp: Option<usize>,
     count: Option<usize>,
 }
@@ -223,13 +248,14 @@ fn check_step(raw: RawStep, names: &mut Vec<String>) -> Result<Step, String> {
             given.join(" and ")
         ));
     }
-    let known = |name: &str, names: &[String]| -> Result<String, String> {
-        if names.iter().any(|n| n == name) {
-            Ok(name.to_string())
-        } else {
-            Err(format!(
-                "`{name}` is not a program started by an earlier step"
-            ))
+    let known = |given: &Names, names: &[String]| -> Result<Vec<String>, String> {
+        let list = given.list();
+        if list.is_empty() {
+            return Err("an empty list of names".into());
+        }
+        match list.iter().find(|n| !names.contains(n)) {
+            Some(n) => Err(format!("`{n}` is not a program started by an earlier step")),
+            None => Ok(list),
         }
     };
     let needs_to = |key: &str| raw.to.clone().ok_or(format!("`{key}` needs `to = NAME`"));
@@ -238,26 +264,36 @@ fn check_step(raw: RawStep, names: &mut Vec<String>) -> Result<Step, String> {
         let program = words
             .next()
             .ok_or("`start` is empty: it needs a program name")?;
-        let name = raw.name.clone().unwrap_or_else(|| program.clone());
-        if names.contains(&name) {
-            return Err(format!(
-                "the name `{name}` is taken: give this program another with `as`"
-            ));
+        let given = raw.name.as_ref().map_or(vec![program.clone()], Names::list);
+        if given.is_empty() {
+            return Err("`as` is an empty list".into());
         }
-        names.push(name.clone());
+        for name in &given {
+            if names.contains(name) {
+                return Err(format!(
+                    "the name `{name}` is taken: give this program another with `as`"
+                ));
+            }
+            names.push(name.clone());
+        }
         Action::Start {
-            name,
+            names: given,
             program,
             args: words.collect(),
         }
     } else if let Some(line) = &raw.typed {
+        let repeat = raw.repeat.unwrap_or(1);
+        if repeat == 0 {
+            return Err("`repeat` must be at least 1".into());
+        }
         Action::Type {
             to: known(&needs_to("type")?, names)?,
             line: line.clone(),
+            repeat,
         }
-    } else if let Some(name) = &raw.close {
+    } else if let Some(given) = &raw.close {
         Action::Close {
-            name: known(name, names)?,
+            names: known(given, names)?,
         }
     } else if let Some(sig) = &raw.signal {
         let signal = sig
@@ -272,6 +308,9 @@ fn check_step(raw: RawStep, names: &mut Vec<String>) -> Result<Step, String> {
     } else {
         Action::None
     };
+    if raw.repeat.is_some() && raw.typed.is_none() {
+        return Err("`repeat` goes with `type`".into());
+    }
     if raw.name.is_some() && raw.start.is_none() {
         return Err("`as` names a program, so it goes with `start`".into());
     }
@@ -342,7 +381,7 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
         "printed" => &["by", "count"],
         "state" | "zombies" | "children" => &["of"],
         "exited" => &["code", "signal"],
-        "tcp" => &["side", "count"],
+        "tcp" => &["side", "recvq", "count"],
         _ => &[],
     };
     let extras = [
@@ -351,6 +390,7 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
         ("code", c.code.is_some()),
         ("signal", c.signal.is_some()),
         ("side", c.side.is_some()),
+        ("recvq", c.recvq.is_some()),
         ("count", c.count.is_some()),
     ];
     if let Some((key, _)) = extras.iter().find(|(k, s)| *s && !allowed.contains(k)) {
@@ -418,6 +458,7 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
             Cond::Tcp {
                 state,
                 side,
+                recvq: c.recvq,
                 count: c.count,
             }
         }
