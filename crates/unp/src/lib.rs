@@ -9,9 +9,9 @@
 //! | `unp.h` constants    | [`SERV_PORT`], [`MAXLINE`], [`LISTENQ`] |
 //! | `error.c`            | [`err_sys`], [`err_quit`]    |
 //! | `readn.c`, `writen.c`, `readline.c` | [`readn`], [`writen`], [`Readline`] |
-//! | `signal.c`, `signal_intr` | [`signal()`], [`signal_intr`] |
+//! | `signal.c`, `signal_intr` | [`signal()`], [`signal_intr`], [`signal_default`] |
 //! | `str_echo.c`, `str_cli.c` | [`str_echo`], [`str_cli`] |
-//! | `Socket`/`Bind`/`Listen`, `Connect` | [`tcp_listen`], [`tcp_connect`] |
+//! | `Socket`/`Bind`/`Listen`, `Connect` | [`tcp_listen`], [`tcp_connect`], [`udp_bind`] |
 
 mod cli;
 mod echo;
@@ -24,8 +24,8 @@ pub use cli::{ClientArgs, ServerArgs, parse_args};
 pub use echo::{str_cli, str_echo};
 pub use error::{err_quit, err_sys};
 pub use io::{Readline, readn, writen};
-pub use signal::{_exit, sig_write, signal, signal_intr};
-pub use sock::{tcp_connect, tcp_listen};
+pub use signal::{_exit, sig_write, signal, signal_default, signal_intr};
+pub use sock::{tcp_connect, tcp_listen, udp_bind};
 
 /// The book's SERV_PORT: the port every server of the course listens on by default.
 pub const SERV_PORT: u16 = 9877;

@@ -20,6 +20,20 @@ pub fn signal_intr(signo: Signal, func: Sigfunc) -> SigAction {
     install(signo, func, SaFlags::empty())
 }
 
+/// Give `signo` back its default action (SIG_DFL).
+///
+/// A Rust program starts with SIGPIPE ignored: the runtime sets SIG_IGN before `main`, so that
+/// a write to a closed pipe returns EPIPE instead of killing the process. A C program, like the
+/// book's, starts with the default action, which terminates the process. A lesson about SIGPIPE
+/// calls this first, so that the kernel's signal does what the book says (§5.13).
+pub fn signal_default(signo: Signal) {
+    let act = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    // SAFETY: the default action runs no code of this program, so nothing can be unsafe in it.
+    if let Err(e) = unsafe { sigaction(signo, &act) } {
+        crate::err_sys("sigaction", e);
+    }
+}
+
 fn install(signo: Signal, func: Sigfunc, flags: SaFlags) -> SigAction {
     // No other signal is blocked while the handler runs (an empty mask), as in the book.
     let act = SigAction::new(SigHandler::Handler(func), flags, SigSet::empty());

@@ -24,16 +24,36 @@ pub fn tcp_listen(args: &ServerArgs) -> OwnedFd {
     // SO_REUSEADDR lets a restarted server bind its port while connections of its previous
     // run are still in TIME_WAIT (UNP §7.5). It does not let two servers listen on one port.
     setsockopt(&listenfd, sockopt::ReuseAddr, &true).unwrap_or_else(|e| err_sys("setsockopt", e));
-    let servaddr = SockaddrIn::from(SocketAddrV4::new(args.bind, args.port));
-    bind(listenfd.as_raw_fd(), &servaddr).unwrap_or_else(|e| err_sys("bind", e));
-    let backlog = Backlog::new(args.backlog).unwrap_or_else(|e| err_sys("listen", e));
-    listen(&listenfd, backlog).unwrap_or_else(|e| err_sys("listen", e));
+    bind_and_announce(&listenfd, args, || {
+        let backlog = Backlog::new(args.backlog).unwrap_or_else(|e| err_sys("listen", e));
+        listen(&listenfd, backlog).unwrap_or_else(|e| err_sys("listen", e));
+    });
+    listenfd
+}
 
+/// socket, bind for UDP (UNP §8.3): a datagram server has no listen and no accept; every
+/// client's datagrams arrive on this one socket. Prints `listening on ADDR:PORT` too.
+pub fn udp_bind(args: &ServerArgs) -> OwnedFd {
+    let sockfd = socket(
+        AddressFamily::Inet,
+        SockType::Datagram,
+        SockFlag::empty(),
+        None,
+    )
+    .unwrap_or_else(|e| err_sys("socket", e));
+    bind_and_announce(&sockfd, args, || {});
+    sockfd
+}
+
+/// bind, then `then` (listen, for TCP), then print the address the kernel bound.
+fn bind_and_announce(fd: &OwnedFd, args: &ServerArgs, then: impl FnOnce()) {
+    let servaddr = SockaddrIn::from(SocketAddrV4::new(args.bind, args.port));
+    bind(fd.as_raw_fd(), &servaddr).unwrap_or_else(|e| err_sys("bind", e));
+    then();
     // With --port 0 the kernel chose the port: getsockname tells which (UNP §4.10).
     let local: SockaddrIn =
-        getsockname(listenfd.as_raw_fd()).unwrap_or_else(|e| err_sys("getsockname", e));
+        getsockname(fd.as_raw_fd()).unwrap_or_else(|e| err_sys("getsockname", e));
     println!("listening on {}:{}", local.ip(), local.port());
-    listenfd
 }
 
 /// socket, connect: the book's client opening (Figure 5.4).
