@@ -297,20 +297,29 @@ fn eval(cond: &Cond, snap: &Snapshot, progs: &Programs, port: u16) -> Result<(),
                 .count();
             holds(z == *n, format!("{z}"))
         }
-        Cond::Children { of, n } => {
+        Cond::Children { of, n, stat } => {
             let c = snap
                 .children(progs.get(of).pid)
-                .filter(|p| p.state != 'Z')
+                .filter(|p| p.state != 'Z' && stat.is_none_or(|s| p.state == s))
                 .count();
             holds(c == *n, format!("{c}"))
         }
-        Cond::Exited { who, code, signal } => match progs.get(who).ending {
-            None => Err(format!("{who} still running")),
-            Some(ending) => {
-                let want = code.map(Ending::Code).or(signal.map(Ending::Signal));
-                holds(want.is_none_or(|w| w == ending), format!("{who} {ending}"))
+        Cond::Exited { who, code, signal } => {
+            let prog = progs.get(who);
+            // Ended means reaped, and (unless a process it forked still holds its output open)
+            // everything it printed has been read, so that checks on its output see all of it.
+            let holders = snap
+                .procs
+                .iter()
+                .any(|p| p.pgid == prog.pid && p.state != 'Z');
+            match prog.ending {
+                Some(ending) if prog.output_done() || holders => {
+                    let want = code.map(Ending::Code).or(signal.map(Ending::Signal));
+                    holds(want.is_none_or(|w| w == ending), format!("{who} {ending}"))
+                }
+                _ => Err(format!("{who} still running")),
             }
-        },
+        }
         Cond::Running { who } => match progs.get(who).ending {
             None => Ok(()),
             Some(ending) => Err(format!("{who} {ending}")),
@@ -374,8 +383,15 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
         Cond::Zombies { of, n } => {
             format!("{of} has {}", n_of(*n, "zombie child", "zombie children"))
         }
-        Cond::Children { of, n } => {
+        Cond::Children { of, n, stat: None } => {
             format!("{of} has {}", n_of(*n, "running child", "running children"))
+        }
+        Cond::Children {
+            of,
+            n,
+            stat: Some(s),
+        } => {
+            format!("{of} has {} in state {s}", n_of(*n, "child", "children"))
         }
         Cond::Exited {
             who, code: Some(c), ..

@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -55,6 +55,15 @@ pub struct Program {
     /// once everything typed before has been written.
     stdin: Option<Sender<Vec<u8>>>,
     pub ending: Option<Ending>,
+    /// How many of its output pipes are still being read: 0 once all it printed is logged.
+    open_pipes: Arc<AtomicUsize>,
+}
+
+impl Program {
+    /// Everything the program printed has reached the log (both pipes read to EOF).
+    pub fn output_done(&self) -> bool {
+        self.open_pipes.load(Ordering::SeqCst) == 0
+    }
 }
 
 /// Everything the scenario has started. Dropping it kills and reaps all of it.
@@ -126,17 +135,19 @@ impl Programs {
             .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
         let pid = child.id() as i32;
         self.pgids.insert(pid);
+        let open_pipes = Arc::new(AtomicUsize::new(2));
         if let Some(out) = child.stdout.take() {
-            self.collect(name, out, false);
+            self.collect(name, out, false, Arc::clone(&open_pipes));
         }
         if let Some(err) = child.stderr.take() {
-            self.collect(name, err, true);
+            self.collect(name, err, true, Arc::clone(&open_pipes));
         }
         self.list.push(Program {
             name: name.to_string(),
             pid,
             stdin: child.stdin.take().map(|pipe| self.feed(name, pipe)),
             ending: None,
+            open_pipes,
         });
         // `child` is dropped without waiting: `reap` collects its status with waitpid.
         Ok(pid)
@@ -166,7 +177,13 @@ impl Programs {
     }
 
     /// Copy what a program prints into the log, a line at a time, from a thread of its own.
-    fn collect(&self, name: &str, mut pipe: impl Read + Send + 'static, stderr: bool) {
+    fn collect(
+        &self,
+        name: &str,
+        mut pipe: impl Read + Send + 'static,
+        stderr: bool,
+        open_pipes: Arc<AtomicUsize>,
+    ) {
         let log = Arc::clone(&self.log);
         let who = name.to_string();
         std::thread::spawn(move || {
@@ -197,6 +214,7 @@ impl Programs {
             if !pending.is_empty() {
                 push(&pending); // a last line without a newline
             }
+            open_pipes.fetch_sub(1, Ordering::SeqCst);
         });
     }
 

@@ -21,6 +21,9 @@ pub fn action(out: &mut impl Write, what: &str, whom: &str) {
     }
 }
 
+/// At most this many lines of output are shown per step.
+const MAX_OUTPUT: usize = 12;
+
 /// What the programs printed during the step, each line labelled by who printed it.
 pub fn output(out: &mut impl Write, lines: &[Line]) {
     if lines.is_empty() {
@@ -28,7 +31,22 @@ pub fn output(out: &mut impl Write, lines: &[Line]) {
     }
     let width = lines.iter().map(|l| l.who.len()).max().unwrap_or(0);
     let _ = writeln!(out);
-    for l in lines {
+    // A batch of a thousand echoes would bury the tables: show its start and its end.
+    let (head, tail) = if lines.len() > MAX_OUTPUT {
+        (MAX_OUTPUT / 2, MAX_OUTPUT / 2)
+    } else {
+        (lines.len(), 0)
+    };
+    let shown = lines[..head].iter().chain(&lines[lines.len() - tail..]);
+    for (i, l) in shown.enumerate() {
+        if i == head {
+            let _ = writeln!(
+                out,
+                "  {:>width$} .. ({} more lines)",
+                "",
+                lines.len() - head - tail
+            );
+        }
         let who = &l.who;
         let text = &l.text;
         if l.note {

@@ -90,8 +90,13 @@ pub enum Cond {
     State { of: String, state: char },
     /// `{ zombies = N, of = NAME }`: how many of NAME's children are zombies.
     Zombies { of: String, n: usize },
-    /// `{ children = N, of = NAME }`: how many of NAME's children are alive (not zombies).
-    Children { of: String, n: usize },
+    /// `{ children = N, of = NAME }`: how many of NAME's children are alive (not zombies);
+    /// with `stat = "T"`, how many are in that state.
+    Children {
+        of: String,
+        n: usize,
+        stat: Option<char>,
+    },
     /// `{ exited = NAME, code = N }` or `{ exited = NAME, signal = "SIGPIPE" }`: NAME has ended
     /// (and how, when given).
     Exited {
@@ -187,6 +192,7 @@ struct RawCond {
     recvq: Option<u32>,
     udp: Option<usize>,
     count: Option<usize>,
+    stat: Option<String>,
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -379,7 +385,8 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
     // Each condition allows only its own keys; anything else is a mistake worth naming.
     let allowed: &[&str] = match set[0] {
         "printed" => &["by", "count"],
-        "state" | "zombies" | "children" => &["of"],
+        "state" | "zombies" => &["of"],
+        "children" => &["of", "stat"],
         "exited" => &["code", "signal"],
         "tcp" => &["side", "recvq", "count"],
         _ => &[],
@@ -392,6 +399,7 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
         ("side", c.side.is_some()),
         ("recvq", c.recvq.is_some()),
         ("count", c.count.is_some()),
+        ("stat", c.stat.is_some()),
     ];
     if let Some((key, _)) = extras.iter().find(|(k, s)| *s && !allowed.contains(k)) {
         return Err(format!("`{key}` does not go with `{}`", set[0]));
@@ -402,25 +410,26 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
             text: c.printed.unwrap(),
             count: c.count,
         },
-        "state" => {
-            let s = c.state.unwrap();
-            let mut letters = s.chars();
-            match (letters.next(), letters.next()) {
-                (Some(state @ ('R' | 'S' | 'D' | 'T' | 't' | 'Z')), None) => Cond::State {
-                    of: name("of", &c.of)?,
-                    state,
-                },
-                _ => return Err(format!("state `{s}` is not one of R, S, D, T, t, Z")),
-            }
-        }
+        "state" => Cond::State {
+            of: name("of", &c.of)?,
+            state: state_letter(&c.state)?,
+        },
         "zombies" => Cond::Zombies {
             of: name("of", &c.of)?,
             n: c.zombies.unwrap(),
         },
-        "children" => Cond::Children {
-            of: name("of", &c.of)?,
-            n: c.children.unwrap(),
-        },
+        "children" => {
+            let stat = if c.stat.is_some() {
+                Some(state_letter(&c.stat)?)
+            } else {
+                None
+            };
+            Cond::Children {
+                of: name("of", &c.of)?,
+                n: c.children.unwrap(),
+                stat,
+            }
+        }
         "exited" => {
             let signal = match &c.signal {
                 Some(s) => Some(
@@ -464,4 +473,14 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
         }
         _ => Cond::Udp { n: c.udp.unwrap() },
     })
+}
+
+/// A process state letter as ps's STAT column shows it.
+fn state_letter(s: &Option<String>) -> Result<char, String> {
+    let s = s.as_deref().unwrap_or_default();
+    let mut letters = s.chars();
+    match (letters.next(), letters.next()) {
+        (Some(state @ ('R' | 'S' | 'D' | 'T' | 't' | 'Z')), None) => Ok(state),
+        _ => Err(format!("state `{s}` is not one of R, S, D, T, t, Z")),
+    }
 }

@@ -15,6 +15,7 @@ use procfs::process::{FDTarget, Process};
 pub struct ProcRow {
     pub pid: i32,
     pub ppid: i32,
+    pub pgid: i32,
     /// The state letter of /proc/PID/stat: R running, S sleeping, T stopped, Z zombie, ...
     pub state: char,
     /// The kernel function the process sleeps in (/proc/PID/wchan), or "-".
@@ -76,6 +77,7 @@ impl Snapshot {
             procs.push(ProcRow {
                 pid: stat.pid,
                 ppid: stat.ppid,
+                pgid: stat.pgrp,
                 state: stat.state,
                 wchan: wchan_of(&proc),
                 command,
