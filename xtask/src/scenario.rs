@@ -17,7 +17,8 @@
 //! Actions: `start = "PROGRAM ARGS"` (with `as`), `type = "LINE"` and `to` (with `repeat = N`:
 //! N lines, `{n}` numbering them), `close = NAME` (closes its standard input),
 //! `signal = "SIGSTOP"` and `to` (with `child = true`: every running child of NAME instead).
-//! `as`, `to` and `close` take a name or a list of names: `as = ["a", "b"]` starts two copies. Conditions are in [`Cond`]. A mistake is reported as
+//! `as`, `to` and `close` take a name or a list of names: `as = ["a", "b"]` starts two copies.
+//! Conditions are in [`Cond`]. A mistake is reported as
 //! `FILE: step N: what is wrong`.
 
 use std::path::Path;
