@@ -16,8 +16,17 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use predicates::prelude::*;
 
-const SERVERS: [&str; 4] = ["tcpserv01", "tcpserv02", "tcpserv03", "tcpserv04"];
-const CLIENTS: [&str; 2] = ["tcpcli01", "tcpcli04"];
+/// Every TCP echo server of the course.
+const SERVERS: [&str; 5] = [
+    "iterserv",
+    "tcpserv01",
+    "tcpserv02",
+    "tcpserv03",
+    "tcpserv04",
+];
+/// Every TCP echo client that echoes all its input back (tcpcli_select01 loses what is in flight
+/// at EOF, by design; tcpcli11 pauses a second per line, and is tested in tests/sigpipe.rs).
+const CLIENTS: [&str; 4] = ["tcpcli01", "tcpcli04", "tcpcli_select02", "tcpcli_poll01"];
 
 fn client(name: &str, port: u16) -> Command {
     let mut c = Command::new(bin(name));
@@ -131,6 +140,13 @@ fn bad_arguments_print_usage_and_exit_2() {
         ("tcpcli04", &["127.0.0.1", "--port"]),
         ("zombie", &["SIGNOTHING"]),
         ("zombie", &["256"]),
+        ("iterserv", &["--backlog", "lots"]),
+        ("tcpcli11", &[]),
+        ("tcpcli_select01", &["127.0.0.1", "extra"]),
+        ("tcpcli_select02", &["::1"]),
+        ("tcpcli_poll01", &["--port", "1"]),
+        ("chatserv", &["--port", "-1"]),
+        ("chatcli", &[]),
     ];
     for (name, args) in cases {
         Command::new(bin(name))
@@ -148,7 +164,7 @@ fn bad_arguments_print_usage_and_exit_2() {
 #[test]
 fn clients_report_a_refused_connection_and_exit_1() {
     let port = closed_port();
-    for name in CLIENTS {
+    for name in CLIENTS.iter().chain(&["tcpcli11", "tcpcli_select01"]) {
         client(name, port)
             .write_stdin("hello\n")
             .assert()

@@ -171,3 +171,27 @@ pub fn listeners(port: u16) -> usize {
         .filter(|e| e.local_address.port() == port && e.state == procfs::net::TcpState::Listen)
         .count()
 }
+
+/// TCP sockets on `port` (local or foreign) in `state`, with their Recv-Q.
+pub fn tcp_sockets(port: u16, state: procfs::net::TcpState) -> Vec<u32> {
+    procfs::net::tcp()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.state == state)
+        .filter(|e| e.local_address.port() == port || e.remote_address.port() == port)
+        .map(|e| e.rx_queue)
+        .collect()
+}
+
+/// The one running child of a server (the one serving the current client).
+pub fn only_child(pid: i32) -> i32 {
+    let mut running = Vec::new();
+    wait_for("one running child", || {
+        running = children(pid)
+            .into_iter()
+            .filter(|p| p.state != 'Z')
+            .collect();
+        running.len() == 1
+    });
+    running[0].pid
+}
