@@ -11,7 +11,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::programs::{Ending, INTERRUPTED, Programs};
-use crate::render;
+use crate::render::Printer;
 use crate::scenario::{Action, Cond, Scenario, Side, Step};
 use crate::state::{Snapshot, SockRow};
 
@@ -20,6 +20,8 @@ pub enum Outcome {
     Passed,
     Failed,
     Interrupted,
+    /// `q` at a `--step` prompt.
+    Quit,
 }
 
 /// Where the scenario runs: the lesson's programs, and the address and port they use.
@@ -27,6 +29,10 @@ pub struct Setup<'a> {
     pub bins: &'a Path,
     pub host: &'a str,
     pub port: u16,
+    /// `--step`: wait for Enter before each step.
+    pub step_by_step: bool,
+    /// Placeholders for PIDs, ports and timings (for the course notes).
+    pub stable: bool,
 }
 
 /// What the engine carries from step to step.
@@ -40,16 +46,14 @@ struct Run<'a> {
 /// How often conditions are checked while a step waits.
 const POLL: Duration = Duration::from_millis(5);
 
-pub fn play(scenario: &Scenario, setup: &Setup, out: &mut impl Write) -> Outcome {
+pub fn play<W: Write>(scenario: &Scenario, setup: &Setup, p: &mut Printer<W>) -> Outcome {
     let started = Instant::now();
     let before = Snapshot::read(&Default::default(), &[setup.port]).socks;
-    if !before.is_empty() {
+    if !before.is_empty() && !setup.stable {
         let n = before.len();
-        let _ = writeln!(
-            out,
-            "({n} socket(s) an earlier run left on port {} are not shown.)",
-            setup.port
-        );
+        p.line(&format!(
+            "({n} socket(s) an earlier run left on this port are not shown.)"
+        ));
     }
     let mut run = Run {
         setup,
@@ -59,60 +63,101 @@ pub fn play(scenario: &Scenario, setup: &Setup, out: &mut impl Write) -> Outcome
     let total = scenario.steps.len();
     let mut checks = 0;
     for (i, step) in scenario.steps.iter().enumerate() {
-        render::step_header(out, i + 1, total, &step.say);
+        p.step_header(i + 1, total, &step.say);
+        if setup.step_by_step {
+            match prompt() {
+                Prompt::Go => {}
+                Prompt::Quit => {
+                    p.line(&format!(
+                        "\nstopped before step {}: every program of the scenario is ended.",
+                        i + 1
+                    ));
+                    return Outcome::Quit;
+                }
+                Prompt::Interrupted => return interrupted(p),
+            }
+        }
         let mark = run.progs.log.lock().map_or(0, |l| l.len());
         let mut failures = Vec::new();
-        if let Err(e) = run.act(step, out) {
+        if let Err(e) = run.act(step, p) {
             failures.push(e);
         }
         let (snap, waited) = if failures.is_empty() {
             match run.wait(step) {
                 Ok(r) => r,
-                Err(Interrupted) => {
-                    let _ = writeln!(out, "\ninterrupted: stopping every program of the scenario");
-                    return Outcome::Interrupted;
-                }
+                Err(Interrupted) => return interrupted(p),
             }
         } else {
             (run.snapshot(), Vec::new())
         };
         let progs = &run.progs;
-        render::output(
-            out,
-            &progs.log.lock().unwrap_or_else(|e| e.into_inner())[mark..],
-        );
-        render::processes(out, &snap, std::process::id() as i32);
-        render::sockets(out, &snap);
+        p.learn(&snap);
+        p.output(&progs.log.lock().unwrap_or_else(|e| e.into_inner())[mark..]);
+        p.state(&snap);
         for msg in &failures {
-            render::check(out, false, msg);
+            p.check(false, msg);
         }
         for (cond, result) in step.wait.iter().zip(&waited) {
-            report(out, cond, result, progs, &mut failures);
+            report(p, cond, result, progs, &mut failures);
         }
         for cond in &step.expect {
             let result = eval(cond, &snap, progs, setup.port);
-            report(out, cond, &result, progs, &mut failures);
+            report(p, cond, &result, progs, &mut failures);
         }
         checks += step.wait.len() + step.expect.len();
         if !failures.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n✗ step {} of {total} failed; the run stops here.",
-                i + 1
-            );
+            let text = format!("✗ step {} of {total} failed; the run stops here.", i + 1);
+            p.summary(false, &text, 0.0);
             return Outcome::Failed;
         }
     }
-    let secs = started.elapsed().as_secs_f64();
-    let _ = writeln!(
-        out,
-        "\n✓ all {checks} checks held, {total} steps in {secs:.2}s."
-    );
+    let text = format!("✓ all {checks} checks held, {total} steps in {{secs}}s.");
+    p.summary(true, &text, started.elapsed().as_secs_f64());
     Outcome::Passed
 }
 
-fn report(
-    out: &mut impl Write,
+fn interrupted<W: Write>(p: &mut Printer<W>) -> Outcome {
+    p.line("\ninterrupted: stopping every program of the scenario");
+    Outcome::Interrupted
+}
+
+enum Prompt {
+    Go,
+    Quit,
+    Interrupted,
+}
+
+/// `--step`: wait for Enter (run the step) or q (quit), reading standard input with read(2)
+/// so that Ctrl-C, whose handler does not restart it, ends the wait at once.
+fn prompt() -> Prompt {
+    print!("  [Enter: run this step, q: quit] ");
+    let _ = std::io::stdout().flush();
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return Prompt::Interrupted;
+        }
+        match nix::unistd::read(std::io::stdin(), &mut byte) {
+            Ok(0) => return Prompt::Quit, // no more input: nobody can press Enter
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) => line.push(byte[0]),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return Prompt::Quit,
+        }
+    }
+    if String::from_utf8_lossy(&line)
+        .trim()
+        .eq_ignore_ascii_case("q")
+    {
+        Prompt::Quit
+    } else {
+        Prompt::Go
+    }
+}
+
+fn report<W: Write>(
+    p: &mut Printer<W>,
     cond: &Cond,
     result: &Result<(), String>,
     progs: &Programs,
@@ -120,10 +165,10 @@ fn report(
 ) {
     let what = describe(cond, progs);
     match result {
-        Ok(()) => render::check(out, true, &what),
+        Ok(()) => p.check(true, &what),
         Err(seen) => {
             let msg = format!("expected: {what}; saw: {seen}");
-            render::check(out, false, &msg);
+            p.check(false, &msg);
             failures.push(msg);
         }
     }
@@ -133,7 +178,7 @@ struct Interrupted;
 
 impl Run<'_> {
     /// Do the step's action and print it.
-    fn act(&mut self, step: &Step, out: &mut impl Write) -> Result<(), String> {
+    fn act<W: Write>(&mut self, step: &Step, p: &mut Printer<W>) -> Result<(), String> {
         let setup = self.setup;
         match &step.action {
             Action::None => Ok(()),
@@ -151,7 +196,7 @@ impl Run<'_> {
                 let line = line.collect::<Vec<_>>().join(" ");
                 for name in names {
                     let pid = self.progs.start(name, &setup.bins.join(program), &args)?;
-                    render::action(out, &format!("$ {line} &"), &format!("{name}, pid {pid}"));
+                    p.action(&format!("$ {line} &"), Some((name, pid)));
                 }
                 Ok(())
             }
@@ -166,7 +211,7 @@ impl Run<'_> {
                     [] => String::new(),
                 };
                 for name in to {
-                    render::action(out, &format!("type into {name}: {shown}"), "");
+                    p.action(&format!("type into {name}: {shown}"), None);
                     self.progs.type_lines(name, &lines)?;
                 }
                 Ok(())
@@ -174,7 +219,7 @@ impl Run<'_> {
             Action::Close { names } => {
                 for name in names {
                     let what = format!("close {name}'s standard input (EOF, like Ctrl-D)");
-                    render::action(out, &what, "");
+                    p.action(&what, None);
                     self.progs.close_stdin(name);
                 }
                 Ok(())
@@ -185,7 +230,7 @@ impl Run<'_> {
                 children,
             } => {
                 for name in to {
-                    self.signal(name, *signal, *children, out)?;
+                    self.signal(name, *signal, *children, p)?;
                 }
                 Ok(())
             }
@@ -193,19 +238,19 @@ impl Run<'_> {
     }
 
     /// Send `signal` to the program `name`, or to each of its running children.
-    fn signal(
+    fn signal<W: Write>(
         &mut self,
         name: &str,
         signal: Signal,
         children: bool,
-        out: &mut impl Write,
+        p: &mut Printer<W>,
     ) -> Result<(), String> {
         let target = self.progs.get(name).pid;
         let pids: Vec<i32> = if children {
             let snap = self.snapshot();
             snap.children(target)
-                .filter(|p| p.state != 'Z')
-                .map(|p| p.pid)
+                .filter(|c| c.state != 'Z')
+                .map(|c| c.pid)
                 .collect()
         } else {
             vec![target]
@@ -213,21 +258,12 @@ impl Run<'_> {
         if pids.is_empty() {
             return Err(format!("{name} has no running child to send {signal} to"));
         }
-        let list = pids
-            .iter()
-            .map(i32::to_string)
-            .collect::<Vec<_>>()
-            .join(" ");
         let whom = if children {
             format!("{name}'s children")
         } else {
             name.to_string()
         };
-        render::action(
-            out,
-            &format!("$ kill -{} {list}", &signal.as_str()[3..]),
-            &whom,
-        );
+        p.kill(&signal.as_str()[3..], &pids, &whom);
         for pid in pids {
             kill(Pid::from_raw(pid), signal).map_err(|e| format!("kill {pid}: {e}"))?;
         }

@@ -1,95 +1,210 @@
-//! How the runner prints: step headers, program output, the ps and netstat tables, checks.
-//! Plain text, so that a transcript pasted into a note or a chat reads the same.
+//! How the runner prints: step headers, program output, the ps and netstat tables with what
+//! changed since the previous step, and the checks.
+//!
+//! Everything reads as plain text, so that a transcript pasted into a note or a chat says the
+//! same: a row's first column is `+` (new since the previous step), `-` (gone; shown once more),
+//! `~` (its STAT or TCP state changed) or blank. Colour is added only on a terminal, and never
+//! when NO_COLOR is set (no-color.org).
+//!
+//! In stable mode (for the course notes), PIDs become p1, p2, ... in the order they appear, the
+//! runner's PID p0, the scenario's port 9877, other ports e1, e2, ..., and timings N.NN, so that
+//! a transcript does not change from run to run.
 
-use std::io::Write;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
 
 use crate::programs::Line;
-use crate::state::Snapshot;
+use crate::state::{ProcRow, Snapshot, SockRow};
 
-pub fn step_header(out: &mut impl Write, n: usize, total: usize, say: &str) {
-    let _ = writeln!(out, "\n── Step {n}/{total} ──");
-    for line in say.lines() {
-        let _ = writeln!(out, "{line}");
-    }
-}
-
-pub fn action(out: &mut impl Write, what: &str, whom: &str) {
-    if whom.is_empty() {
-        let _ = writeln!(out, "  {what}");
-    } else {
-        let _ = writeln!(out, "  {what}    [{whom}]");
-    }
-}
-
-/// At most this many lines of output are shown per step.
+/// At most this many lines of program output are shown per step.
 const MAX_OUTPUT: usize = 12;
 
-/// What the programs printed during the step, each line labelled by who printed it.
-pub fn output(out: &mut impl Write, lines: &[Line]) {
-    if lines.is_empty() {
-        return;
-    }
-    let width = lines.iter().map(|l| l.who.len()).max().unwrap_or(0);
-    let _ = writeln!(out);
-    // A batch of a thousand echoes would bury the tables: show its start and its end.
-    let (head, tail) = if lines.len() > MAX_OUTPUT {
-        (MAX_OUTPUT / 2, MAX_OUTPUT / 2)
-    } else {
-        (lines.len(), 0)
-    };
-    let shown = lines[..head].iter().chain(&lines[lines.len() - tail..]);
-    for (i, l) in shown.enumerate() {
-        if i == head {
-            let _ = writeln!(
-                out,
-                "  {:>width$} .. ({} more lines)",
-                "",
-                lines.len() - head - tail
-            );
-        }
-        let who = &l.who;
-        let text = &l.text;
-        if l.note {
-            let _ = writeln!(out, "  {who:>width$} ** {text}");
-        } else if l.stderr {
-            let _ = writeln!(out, "  {who:>width$} !> {text}");
-        } else {
-            let _ = writeln!(out, "  {who:>width$} |  {text}");
-        }
-    }
+pub struct Printer<W: Write> {
+    out: W,
+    color: bool,
+    stable: Option<Stable>,
+    prev: Snapshot,
+    /// The scenario's server port.
+    port: u16,
 }
 
-pub fn processes(out: &mut impl Write, snap: &Snapshot, runner: i32) {
-    let mut rows = vec![["PID", "PPID", "STAT", "WCHAN", "COMMAND"].map(String::from)];
-    for p in &snap.procs {
-        let ppid = if p.ppid == runner {
-            format!("{}*", p.ppid)
-        } else {
-            p.ppid.to_string()
-        };
-        rows.push([
-            p.pid.to_string(),
-            ppid,
-            p.state.to_string(),
-            p.wchan.clone(),
-            p.command.clone(),
-        ]);
-    }
-    let _ = writeln!(out);
-    if snap.procs.is_empty() {
-        let _ = writeln!(out, "  (no process of the scenario is left)");
-    } else {
-        table(out, &rows);
-        let _ = writeln!(
+/// The placeholders of stable mode.
+#[derive(Default)]
+struct Stable {
+    port: u16,
+    pids: HashMap<i32, String>,
+    ports: HashMap<u16, String>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mark {
+    New,
+    Gone,
+    Changed,
+    Same,
+}
+
+impl<W: Write> Printer<W> {
+    /// Colour when `out` is a terminal and NO_COLOR is unset; placeholders when `stable`.
+    pub fn new(out: W, is_terminal: bool, stable: bool, port: u16) -> Printer<W> {
+        let color = is_terminal && std::env::var_os("NO_COLOR").is_none();
+        let stable = stable.then(|| Stable {
+            port,
+            ..Stable::default()
+        });
+        let mut p = Printer {
             out,
-            "  (* = the runner, pid {runner}, which started these programs)"
+            color,
+            stable,
+            prev: Snapshot::default(),
+            port,
+        };
+        p.pid(std::process::id() as i32); // the runner is p0
+        p
+    }
+
+    /// A printer for standard output.
+    pub fn stdout(stable: bool, port: u16) -> Printer<std::io::Stdout> {
+        let out = std::io::stdout();
+        let tty = out.is_terminal();
+        Printer::new(out, tty, stable, port)
+    }
+
+    pub fn line(&mut self, text: &str) {
+        let _ = writeln!(self.out, "{text}");
+    }
+
+    pub fn step_header(&mut self, n: usize, total: usize, say: &str) {
+        let head = self.paint("1", &format!("── Step {n}/{total} ──"));
+        let _ = writeln!(self.out, "\n{head}");
+        for line in say.lines() {
+            let _ = writeln!(self.out, "{line}");
+        }
+    }
+
+    /// An action the runner takes; `pids` are shown in `whom` as `name, pid N`.
+    pub fn action(&mut self, what: &str, whom: Option<(&str, i32)>) {
+        let what = self.text(what);
+        match whom {
+            None => {
+                let _ = writeln!(self.out, "  {what}");
+            }
+            Some((name, pid)) => {
+                let pid = self.pid(pid);
+                let _ = writeln!(self.out, "  {what}    [{name}, pid {pid}]");
+            }
+        }
+    }
+
+    /// `kill -SIG pid...` for the pids given.
+    pub fn kill(&mut self, signal: &str, pids: &[i32], whom: &str) {
+        let list: Vec<String> = pids.iter().map(|&p| self.pid(p)).collect();
+        let _ = writeln!(
+            self.out,
+            "  $ kill -{signal} {}    [{whom}]",
+            list.join(" ")
         );
     }
-}
 
-pub fn sockets(out: &mut impl Write, snap: &Snapshot) {
-    let mut rows = vec![
-        [
+    /// What the programs printed during the step, each line labelled by who printed it.
+    pub fn output(&mut self, lines: &[Line]) {
+        if lines.is_empty() {
+            return;
+        }
+        let width = lines.iter().map(|l| l.who.len()).max().unwrap_or(0);
+        let _ = writeln!(self.out);
+        // A batch of a thousand echoes would bury the tables: show its start and its end.
+        let (head, tail) = if lines.len() > MAX_OUTPUT {
+            (MAX_OUTPUT / 2, MAX_OUTPUT / 2)
+        } else {
+            (lines.len(), 0)
+        };
+        let shown = lines[..head].iter().chain(&lines[lines.len() - tail..]);
+        for (i, l) in shown.enumerate() {
+            if i == head {
+                let more = lines.len() - head - tail;
+                let _ = writeln!(self.out, "  {:>width$} .. ({more} more lines)", "");
+            }
+            let sep = if l.note {
+                "**"
+            } else if l.stderr {
+                "!>"
+            } else {
+                "| "
+            };
+            let text = self.text(&l.text);
+            let _ = writeln!(self.out, "  {:>width$} {sep} {text}", l.who);
+        }
+    }
+
+    /// Give the step's PIDs and ports their placeholders in table order (stable mode), before
+    /// the program output that mentions them is printed.
+    pub fn learn(&mut self, snap: &Snapshot) {
+        if self.stable.is_none() {
+            return;
+        }
+        for p in &snap.procs {
+            self.pid(p.pid);
+        }
+        // Number the connections' client ports in an order that does not depend on the ports
+        // themselves: the server's end first, by the child that owns it (children are forked in
+        // the order connections are accepted), then any client end not numbered yet.
+        let port = self.real_port();
+        let mut socks: Vec<&SockRow> = snap.socks.iter().collect();
+        socks.sort_by_key(|s| {
+            (
+                s.local.port() != port,
+                s.owner.as_ref().map_or(i32::MAX, |o| o.0),
+            )
+        });
+        for s in socks {
+            self.port(ephemeral(s, port));
+        }
+    }
+
+    /// Both tables, marked against the previous step's, which this one then replaces.
+    pub fn state(&mut self, snap: &Snapshot) {
+        let prev = std::mem::replace(&mut self.prev, snap.clone());
+        self.processes(snap, &prev);
+        self.sockets(snap, &prev);
+    }
+
+    fn processes(&mut self, snap: &Snapshot, prev: &Snapshot) {
+        let runner = std::process::id() as i32;
+        let mut rows = vec![(
+            Mark::Same,
+            ["PID", "PPID", "STAT", "WCHAN", "COMMAND"].map(String::from),
+        )];
+        let key = |p: &ProcRow| p.pid;
+        for (mark, p) in marked(&snap.procs, &prev.procs, key, |a, b| a.state != b.state) {
+            let star = if p.ppid == runner { "*" } else { "" };
+            let cells = [
+                self.pid(p.pid),
+                format!("{}{star}", self.pid(p.ppid)),
+                p.state.to_string(),
+                p.wchan.clone(),
+                p.command.replace(
+                    &format!("--port {}", self.real_port()),
+                    &format!("--port {}", self.port_text()),
+                ),
+            ];
+            rows.push((mark, cells));
+        }
+        let _ = writeln!(self.out);
+        if rows.len() == 1 {
+            let _ = writeln!(self.out, "  (no process of the scenario is left)");
+        } else {
+            self.table(&rows);
+            let runner = self.pid(runner);
+            let _ = writeln!(
+                self.out,
+                "  (* = the runner, pid {runner}, which started these programs)"
+            );
+        }
+    }
+
+    fn sockets(&mut self, snap: &Snapshot, prev: &Snapshot) {
+        let header = [
             "Proto",
             "Recv-Q",
             "Send-Q",
@@ -97,62 +212,202 @@ pub fn sockets(out: &mut impl Write, snap: &Snapshot) {
             "Foreign Address",
             "State",
             "PID/Program",
-        ]
-        .map(String::from),
-    ];
-    for s in &snap.socks {
-        let owner = s
-            .owner
-            .as_ref()
-            .map_or("-".to_string(), |(pid, name)| format!("{pid}/{name}"));
-        let foreign = if s.foreign.port() == 0 {
-            format!("{}:*", s.foreign.ip())
-        } else {
-            s.foreign.to_string()
+        ];
+        let mut rows = vec![(Mark::Same, header.map(String::from))];
+        let key = |s: &SockRow| (s.proto, s.local, s.foreign);
+        let mut socks = marked(&snap.socks, &prev.socks, key, |a, b| a.state != b.state);
+        // Listening sockets first, then each connection's two ends together, server's first.
+        let port = self.port;
+        let order = |s: &SockRow, me: &Self| {
+            let client = ephemeral(s, port);
+            let rank = me
+                .stable
+                .as_ref()
+                .and_then(|st| st.ports.get(&client))
+                .map_or(client as usize, |name| {
+                    name.trim_start_matches('e').parse().unwrap_or(usize::MAX)
+                });
+            (s.proto, s.state != "LISTEN", rank, s.local.port() != port)
         };
-        rows.push([
-            s.proto.to_string(),
-            s.recv_q.to_string(),
-            s.send_q.to_string(),
-            s.local.to_string(),
-            foreign,
-            s.state.to_string(),
-            owner,
-        ]);
-    }
-    let _ = writeln!(out);
-    if snap.socks.is_empty() {
-        let _ = writeln!(out, "  (no socket of the scenario)");
-    } else {
-        table(out, &rows);
-    }
-}
-
-pub fn check(out: &mut impl Write, ok: bool, what: &str) {
-    if ok {
-        let _ = writeln!(out, "  ✓ {what}");
-    } else {
-        let _ = writeln!(out, "  ✗ {what}");
-    }
-}
-
-/// Left-aligned columns, two spaces apart; the last column is not padded.
-fn table<const N: usize>(out: &mut impl Write, rows: &[[String; N]]) {
-    let mut widths = [0; N];
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+        let gone = socks
+            .iter()
+            .position(|(m, _)| *m == Mark::Gone)
+            .unwrap_or(socks.len());
+        socks[..gone].sort_by_key(|(_, s)| order(s, self));
+        socks[gone..].sort_by_key(|(_, s)| order(s, self));
+        for (mark, s) in socks {
+            let owner = match &s.owner {
+                Some((pid, name)) => format!("{}/{name}", self.pid(*pid)),
+                None => "-".to_string(),
+            };
+            let cells = [
+                s.proto.to_string(),
+                s.recv_q.to_string(),
+                s.send_q.to_string(),
+                format!("{}:{}", s.local.ip(), self.port(s.local.port())),
+                format!("{}:{}", s.foreign.ip(), self.port(s.foreign.port())),
+                s.state.to_string(),
+                owner,
+            ];
+            rows.push((mark, cells));
+        }
+        let _ = writeln!(self.out);
+        if rows.len() == 1 {
+            let _ = writeln!(self.out, "  (no socket of the scenario)");
+        } else {
+            self.table(&rows);
         }
     }
-    for row in rows {
-        let mut line = String::from(" ");
-        for (i, cell) in row.iter().enumerate() {
-            line.push(' ');
-            line.push_str(cell);
-            if i + 1 < N {
-                line.push_str(&" ".repeat(widths[i] - cell.chars().count() + 1));
+
+    pub fn check(&mut self, ok: bool, what: &str) {
+        let what = self.text(what);
+        let line = if ok {
+            self.paint("32", &format!("✓ {what}"))
+        } else {
+            self.paint("31", &format!("✗ {what}"))
+        };
+        let _ = writeln!(self.out, "  {line}");
+    }
+
+    /// The closing line of a run; its timing is a placeholder in stable mode.
+    pub fn summary(&mut self, ok: bool, text: &str, secs: f64) {
+        let secs = if self.stable.is_some() {
+            "N.NN".to_string()
+        } else {
+            format!("{secs:.2}")
+        };
+        let text = text.replace("{secs}", &secs);
+        let line = if ok {
+            self.paint("32", &text)
+        } else {
+            self.paint("31", &text)
+        };
+        let _ = writeln!(self.out, "\n{line}");
+    }
+
+    /// Left-aligned columns, two spaces apart, after the mark column.
+    fn table<const N: usize>(&mut self, rows: &[(Mark, [String; N])]) {
+        let mut widths = [0; N];
+        for (_, row) in rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
             }
         }
-        let _ = writeln!(out, "{line}");
+        for (i, (mark, row)) in rows.iter().enumerate() {
+            let mut line = String::new();
+            for (c, cell) in row.iter().enumerate() {
+                line.push_str(cell);
+                if c + 1 < N {
+                    line.push_str(&" ".repeat(widths[c] - cell.chars().count() + 2));
+                }
+            }
+            let (sign, colour) = match mark {
+                Mark::New => ("+", "32"),
+                Mark::Gone => ("-", "31"),
+                Mark::Changed => ("~", "33"),
+                Mark::Same if i == 0 => (" ", "1"),
+                Mark::Same => (" ", ""),
+            };
+            let line = self.paint(colour, &format!("{sign} {line}"));
+            let _ = writeln!(self.out, " {line}");
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color && !code.is_empty() {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn pid(&mut self, pid: i32) -> String {
+        match &mut self.stable {
+            None => pid.to_string(),
+            Some(s) => {
+                let n = s.pids.len();
+                s.pids.entry(pid).or_insert_with(|| format!("p{n}")).clone()
+            }
+        }
+    }
+
+    fn real_port(&self) -> u16 {
+        self.port
+    }
+
+    fn port_text(&mut self) -> String {
+        let p = self.real_port();
+        self.port(p)
+    }
+
+    fn port(&mut self, port: u16) -> String {
+        match &mut self.stable {
+            None => port.to_string(),
+            Some(_) if port == 0 => "*".to_string(),
+            Some(s) if port == s.port => unp::SERV_PORT.to_string(),
+            Some(s) => {
+                let n = s.ports.len() + 1;
+                s.ports
+                    .entry(port)
+                    .or_insert_with(|| format!("e{n}"))
+                    .clone()
+            }
+        }
+    }
+
+    /// Free text with the run's numbers in it: in stable mode, replace the pids already seen
+    /// and the scenario's port.
+    fn text(&mut self, text: &str) -> String {
+        let Some(s) = &self.stable else {
+            return text.to_string();
+        };
+        let port = s.port.to_string();
+        text.split_inclusive(|c: char| !c.is_ascii_digit())
+            .map(|word| {
+                let digits = word.trim_end_matches(|c: char| !c.is_ascii_digit());
+                let rest = &word[digits.len()..];
+                let known_port = digits.parse::<u16>().ok().and_then(|n| s.ports.get(&n));
+                match digits.parse::<i32>() {
+                    Ok(n) if s.pids.contains_key(&n) => format!("{}{rest}", s.pids[&n]),
+                    _ if digits == port => format!("{}{rest}", unp::SERV_PORT),
+                    _ if known_port.is_some() => format!("{}{rest}", known_port.unwrap_or(&port)),
+                    _ => word.to_string(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Pair this step's rows with the previous step's by `key`: each current row marked new,
+/// changed or the same, followed by the rows that are gone.
+fn marked<'a, T, K: PartialEq>(
+    now: &'a [T],
+    before: &'a [T],
+    key: impl Fn(&T) -> K,
+    changed: impl Fn(&T, &T) -> bool,
+) -> Vec<(Mark, &'a T)> {
+    let mut rows: Vec<(Mark, &T)> = now
+        .iter()
+        .map(|row| match before.iter().find(|b| key(b) == key(row)) {
+            None => (Mark::New, row),
+            Some(b) if changed(b, row) => (Mark::Changed, row),
+            Some(_) => (Mark::Same, row),
+        })
+        .collect();
+    rows.extend(
+        before
+            .iter()
+            .filter(|b| !now.iter().any(|r| key(r) == key(b)))
+            .map(|b| (Mark::Gone, b)),
+    );
+    rows
+}
+
+/// The connection's port that is not the server's (the client's ephemeral port).
+fn ephemeral(s: &SockRow, server_port: u16) -> u16 {
+    if s.local.port() == server_port {
+        s.foreign.port()
+    } else {
+        s.local.port()
     }
 }

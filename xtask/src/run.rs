@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use crate::engine::{self, Outcome, Setup};
 use crate::lessons;
 use crate::programs;
+use crate::render::Printer;
 use crate::scenario::{Action, Scenario};
 
 #[derive(clap::Args)]
@@ -20,6 +21,12 @@ pub struct Args {
     /// Play this scenario file instead of the lesson's own
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
+    /// Wait for Enter before each step (q quits), for walking a class through it
+    #[arg(long)]
+    step: bool,
+    /// Print PIDs, ports and timings as placeholders, so that transcripts compare equal
+    #[arg(long, hide = true)]
+    stable: bool,
 }
 
 /// The scenarios run on the loopback address, so that nothing leaves the machine.
@@ -72,14 +79,19 @@ pub fn run(args: Args) -> ExitCode {
     };
     let s = &scenario.lesson;
     println!("{} · {} · UNP §{}", args.lesson, s.title, s.section);
-    println!("Servers listen on {HOST}:{port}.");
+    let shown = if args.stable { unp::SERV_PORT } else { port };
+    println!("Servers listen on {HOST}:{shown}.");
+    let host = HOST.to_string();
     let setup = Setup {
         bins: &bins,
-        host: &HOST.to_string(),
+        host: &host,
         port,
+        step_by_step: args.step,
+        stable: args.stable,
     };
-    match engine::play(&scenario, &setup, &mut std::io::stdout()) {
-        Outcome::Passed => ExitCode::SUCCESS,
+    let mut printer = Printer::<std::io::Stdout>::stdout(args.stable, port);
+    match engine::play(&scenario, &setup, &mut printer) {
+        Outcome::Passed | Outcome::Quit => ExitCode::SUCCESS,
         Outcome::Failed => ExitCode::FAILURE,
         Outcome::Interrupted => ExitCode::from(130),
     }
