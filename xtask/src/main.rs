@@ -5,6 +5,7 @@
 //! did not build or start, or the port is in use; 2 for a usage mistake (an unknown lesson, a
 //! scenario file with an error); 130 when interrupted (SIGINT, SIGTERM, SIGHUP).
 
+mod diff;
 mod engine;
 mod lessons;
 mod programs;
@@ -12,6 +13,7 @@ mod render;
 mod run;
 mod scenario;
 mod state;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -33,12 +35,18 @@ enum Task {
     Run(run::Args),
     /// List the lessons in course order
     List,
+    /// Show what a lesson changed: each program's diff against its closest ancestor
+    Diff(diff::Args),
+    /// Show the ps and netstat tables of a port or a process tree, live, until Ctrl-C
+    Watch(watch::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.task {
         Task::Run(args) => run::run(args),
+        Task::Diff(args) => diff::run(args),
+        Task::Watch(args) => watch::run(args),
         Task::List => {
             print!("{}", lessons::list());
             ExitCode::SUCCESS

@@ -86,6 +86,12 @@ pub fn take_charge() {
     if let Err(e) = nix::sys::prctl::set_child_subreaper(true) {
         eprintln!("warning: prctl(PR_SET_CHILD_SUBREAPER) failed: {e}");
     }
+    catch_signals();
+}
+
+/// Turn SIGINT, SIGTERM and SIGHUP into the INTERRUPTED flag. Without SA_RESTART, so that a
+/// read blocked at a `--step` prompt returns EINTR at once.
+pub fn catch_signals() {
     let act = SigAction::new(
         SigHandler::Handler(on_signal),
         SaFlags::empty(),

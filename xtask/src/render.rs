@@ -192,9 +192,12 @@ impl<W: Write> Printer<W> {
         }
         let _ = writeln!(self.out);
         if rows.len() == 1 {
-            let _ = writeln!(self.out, "  (no process of the scenario is left)");
+            let _ = writeln!(self.out, "  (no process to show)");
         } else {
             self.table(&rows);
+            if !snap.procs.iter().any(|p| p.ppid == runner) {
+                return;
+            }
             let runner = self.pid(runner);
             let _ = writeln!(
                 self.out,
@@ -253,7 +256,7 @@ impl<W: Write> Printer<W> {
         }
         let _ = writeln!(self.out);
         if rows.len() == 1 {
-            let _ = writeln!(self.out, "  (no socket of the scenario)");
+            let _ = writeln!(self.out, "  (no socket to show)");
         } else {
             self.table(&rows);
         }
@@ -342,8 +345,8 @@ impl<W: Write> Printer<W> {
 
     fn port(&mut self, port: u16) -> String {
         match &mut self.stable {
+            _ if port == 0 => "*".to_string(), // netstat's way to say "any port"
             None => port.to_string(),
-            Some(_) if port == 0 => "*".to_string(),
             Some(s) if port == s.port => unp::SERV_PORT.to_string(),
             Some(s) => {
                 let n = s.ports.len() + 1;

@@ -54,19 +54,63 @@ pub struct Snapshot {
 impl Snapshot {
     /// Read the processes in `pgids` and the sockets on `ports` or held by those processes.
     pub fn read(pgids: &HashSet<i32>, ports: &[u16]) -> Snapshot {
-        let mut procs = Vec::new();
-        let mut inodes: HashMap<u64, (i32, String)> = HashMap::new();
+        Snapshot::read_where(ports, |all| {
+            all.iter()
+                .filter(|(_, s)| pgids.contains(&s.pgrp))
+                .map(|(_, s)| s.pid)
+                .collect()
+        })
+    }
+
+    /// `cargo xtask watch`: the process `root` and the processes holding a socket on `port`,
+    /// with all their descendants, and the sockets on `port` or held by those processes.
+    pub fn watch(root: Option<i32>, port: Option<u16>) -> Snapshot {
+        let ports: Vec<u16> = port.into_iter().collect();
+        Snapshot::read_where(&ports, |all| {
+            let mut chosen: HashSet<i32> = root.into_iter().collect();
+            if !ports.is_empty() {
+                let on_port: HashSet<u64> = socket_inodes_on(&ports);
+                for (proc, stat) in all {
+                    let fds = proc.fd().into_iter().flatten().flatten();
+                    if fds
+                        .into_iter()
+                        .any(|fd| matches!(fd.target, FDTarget::Socket(i) if on_port.contains(&i)))
+                    {
+                        chosen.insert(stat.pid);
+                    }
+                }
+            }
+            // Add children until no process is added: the whole trees.
+            loop {
+                let before = chosen.len();
+                for (_, stat) in all {
+                    if chosen.contains(&stat.ppid) {
+                        chosen.insert(stat.pid);
+                    }
+                }
+                if chosen.len() == before {
+                    return chosen;
+                }
+            }
+        })
+    }
+
+    /// Read every process, keep those `select` picks, and the sockets on `ports` or theirs.
+    fn read_where(
+        ports: &[u16],
+        select: impl FnOnce(&[(Process, procfs::process::Stat)]) -> HashSet<i32>,
+    ) -> Snapshot {
         // A process may end while we read it: whatever fails to read is simply skipped.
-        for proc in procfs::process::all_processes()
+        let all: Vec<(Process, procfs::process::Stat)> = procfs::process::all_processes()
             .into_iter()
             .flatten()
             .flatten()
-        {
-            let Ok(stat) = proc.stat() else { continue };
-            if !pgids.contains(&stat.pgrp) {
-                continue;
-            }
-            let command = command_of(&proc, &stat.comm, stat.state);
+            .filter_map(|p| p.stat().ok().map(|s| (p, s)))
+            .collect();
+        let chosen = select(&all);
+        let mut procs = Vec::new();
+        let mut inodes: HashMap<u64, (i32, String)> = HashMap::new();
+        for (proc, stat) in all.iter().filter(|(_, s)| chosen.contains(&s.pid)) {
             if let Ok(fds) = proc.fd() {
                 for fd in fds.flatten() {
                     if let FDTarget::Socket(inode) = fd.target {
@@ -79,8 +123,8 @@ impl Snapshot {
                 ppid: stat.ppid,
                 pgid: stat.pgrp,
                 state: stat.state,
-                wchan: wchan_of(&proc),
-                command,
+                wchan: wchan_of(proc),
+                command: command_of(proc, &stat.comm, stat.state),
             });
         }
         procs.sort_by_key(|p| p.pid);
@@ -93,6 +137,20 @@ impl Snapshot {
     pub fn without(mut self, before: &[SockRow]) -> Snapshot {
         self.socks.retain(|s| !before.iter().any(|b| b.same(s)));
         self
+    }
+
+    /// Whether anything a ps or netstat table shows differs.
+    pub fn differs(&self, other: &Snapshot) -> bool {
+        let procs = |s: &Snapshot| -> Vec<(i32, char)> {
+            s.procs.iter().map(|p| (p.pid, p.state)).collect()
+        };
+        let socks = |s: &Snapshot| -> Vec<(SocketAddr, SocketAddr, &str, u32, u32)> {
+            s.socks
+                .iter()
+                .map(|k| (k.local, k.foreign, k.state, k.recv_q, k.send_q))
+                .collect()
+        };
+        procs(self) != procs(other) || socks(self) != socks(other)
     }
 
     pub fn proc(&self, pid: i32) -> Option<&ProcRow> {
@@ -125,6 +183,26 @@ fn wchan_of(proc: &Process) -> String {
         Ok(w) if !w.is_empty() && w != "0" => w,
         _ => "-".to_string(),
     }
+}
+
+/// The inodes of the TCP and UDP sockets whose local port is one of `ports`.
+fn socket_inodes_on(ports: &[u16]) -> HashSet<u64> {
+    let tcp = procfs::net::tcp().unwrap_or_default().into_iter();
+    let tcp6 = procfs::net::tcp6().unwrap_or_default().into_iter();
+    let udp = procfs::net::udp().unwrap_or_default().into_iter();
+    let udp6 = procfs::net::udp6().unwrap_or_default().into_iter();
+    let tcp = tcp
+        .chain(tcp6)
+        .map(|e| (e.local_address.port(), e.remote_address.port(), e.inode));
+    let udp = udp
+        .chain(udp6)
+        .map(|e| (e.local_address.port(), e.remote_address.port(), e.inode));
+    tcp.chain(udp)
+        .filter(|(local, remote, inode)| {
+            *inode != 0 && (ports.contains(local) || ports.contains(remote))
+        })
+        .map(|(_, _, inode)| inode)
+        .collect()
 }
 
 fn read_sockets(ports: &[u16], inodes: &HashMap<u64, (i32, String)>) -> Vec<SockRow> {

@@ -1,0 +1,335 @@
+//! The runner as a classroom tool: `--step` at a real terminal (a pseudo-terminal), the change
+//! marks and colours, `diff` between lessons, and `watch` on programs started by hand.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::os::fd::{AsFd, OwnedFd};
+use std::process::{Child, Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use common::{Server, bin};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use predicates::prelude::*;
+
+fn xtask() -> Command {
+    let mut c = Command::new(bin("xtask"));
+    c.timeout(Duration::from_secs(60));
+    c
+}
+
+/// Lines of a diff that add or remove something (not the file headers).
+fn changed_lines(diff: &str) -> usize {
+    diff.lines()
+        .filter(|l| {
+            (l.starts_with('+') && !l.starts_with("+++"))
+                || (l.starts_with('-') && !l.starts_with("---"))
+        })
+        .count()
+}
+
+#[test]
+fn diff_fork_server_to_sigchld_shows_the_handler_arriving() {
+    let out = xtask()
+        .args(["diff", "ch5-fork-server", "ch5-sigchld"])
+        .output()
+        .expect("diff");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("--- crates/ch5-fork-server/src/bin/tcpserv01.rs\n+++ crates/ch5-sigchld/src/bin/tcpserv02.rs"), "{text}");
+    assert!(
+        text.contains("+extern \"C\" fn sig_chld(_signo: c_int) {"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+        signal(Signal::SIGCHLD, sig_chld);"),
+        "{text}"
+    );
+    // tcpserv03 is shown against tcpserv02, and differs by the EINTR arm (and its docs).
+    assert!(
+        text.contains("+            Err(Errno::EINTR) => continue,"),
+        "{text}"
+    );
+    assert!(!text.contains("\x1b["), "no colour into a pipe");
+}
+
+#[test]
+fn diff_between_successive_lessons_is_short() {
+    let lessons =
+        String::from_utf8(xtask().arg("list").output().expect("list").stdout).expect("utf-8");
+    let order: Vec<&str> = lessons
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for pair in order.windows(2) {
+        let out = xtask()
+            .args(["diff", pair[0], pair[1]])
+            .output()
+            .expect("diff");
+        assert!(out.status.success(), "{pair:?}");
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        let programs = text
+            .lines()
+            .filter(|l| l.starts_with("+++ ") || l.starts_with("new: "))
+            .count();
+        assert!(
+            programs >= 1,
+            "{pair:?} shows each program of the later lesson:\n{text}"
+        );
+        // Per program shown, a lesson changes tens of lines, not hundreds.
+        assert!(
+            changed_lines(&text) <= 80 * programs,
+            "{pair:?}: {} lines",
+            changed_lines(&text)
+        );
+    }
+}
+
+#[test]
+fn diff_of_one_lesson_compares_with_the_one_before() {
+    let alone = xtask()
+        .args(["diff", "ch5-sigpipe"])
+        .output()
+        .expect("diff");
+    let pair = xtask()
+        .args(["diff", "ch5-sigchld", "ch5-sigpipe"])
+        .output()
+        .expect("diff");
+    assert!(alone.status.success());
+    assert_eq!(alone.stdout, pair.stdout);
+}
+
+#[test]
+fn diff_rejects_unknown_and_first_lessons_with_exit_2() {
+    xtask()
+        .args(["diff", "ch99-nothing"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ch5-sigchld"));
+    xtask()
+        .args(["diff", "ch4-iterative"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("first lesson"));
+}
+
+#[test]
+fn tables_mark_changes_in_plain_text_without_colour_in_a_pipe() {
+    let out = xtask()
+        .args(["run", "ch5-fork-server", "--port", "0"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains('\x1b'), "no escape codes into a pipe");
+    // The client's exit: its row gone, the server's child now a zombie, the client's socket
+    // changed from ESTABLISHED to TIME_WAIT.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(" - ") && l.contains("tcpcli01")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(" ~ ") && l.contains("<defunct>")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(" ~ ") && l.contains("TIME_WAIT")),
+        "{text}"
+    );
+}
+
+/// A program running on a pseudo-terminal, as in an instructor's terminal window.
+struct OnTerminal {
+    child: Child,
+    master: OwnedFd,
+    seen: String,
+}
+
+impl OnTerminal {
+    fn start(args: &[&str], no_color: bool) -> OnTerminal {
+        let pty = nix::pty::openpty(None, None).expect("openpty");
+        let slave = |_| Stdio::from(pty.slave.try_clone().expect("dup the terminal"));
+        let mut cmd = StdCommand::new(bin("xtask"));
+        cmd.args(args)
+            .stdin(slave(0))
+            .stdout(slave(1))
+            .stderr(slave(2))
+            .env_remove("NO_COLOR");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let child = cmd.spawn().expect("start the runner");
+        drop(pty.slave);
+        OnTerminal {
+            child,
+            master: pty.master,
+            seen: String::new(),
+        }
+    }
+
+    /// Read what the terminal shows until `text` appears (10 s at most).
+    fn expect(&mut self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.seen.contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "waited for {text:?}; the terminal shows:\n{}",
+                self.seen
+            );
+            let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
+            if poll(&mut fds, PollTimeout::from(100u16)).expect("poll") == 0 {
+                continue;
+            }
+            let mut buf = [0u8; 4096];
+            match nix::unistd::read(&self.master, &mut buf) {
+                Ok(n) if n > 0 => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                _ => panic!("the terminal closed before {text:?}:\n{}", self.seen),
+            }
+        }
+    }
+
+    fn type_keys(&self, keys: &str) {
+        nix::unistd::write(&self.master, keys.as_bytes()).expect("type");
+    }
+
+    fn wait(&mut self) -> std::process::ExitStatus {
+        // Keep reading, so that the runner never blocks on a full terminal.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the runner did not end:\n{}",
+                self.seen
+            );
+            let mut buf = [0u8; 4096];
+            let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
+            if poll(&mut fds, PollTimeout::from(50u16)).unwrap_or(0) > 0 {
+                if let Ok(n) = nix::unistd::read(&self.master, &mut buf) {
+                    self.seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            }
+        }
+    }
+}
+
+/// The pids the runner started, from `[name, pid N]`.
+fn started(text: &str) -> Vec<i32> {
+    text.split(", pid ")
+        .skip(1)
+        .filter_map(|r| r.split(']').next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn an_instructor_steps_through_a_lesson_at_a_terminal_and_quits_with_q() {
+    let mut term = OnTerminal::start(&["run", "ch5-sigchld", "--step", "--port", "0"], false);
+    term.expect("Step 1/27");
+    term.expect("[Enter: run this step, q: quit]");
+    for n in 2..=4 {
+        term.type_keys("\n");
+        term.expect(&format!("Step {n}/27"));
+        term.expect("[Enter: run this step, q: quit]");
+    }
+    assert!(
+        term.seen.contains("\x1b[32m✓"),
+        "checks are green on a terminal"
+    );
+    assert!(term.seen.contains("listening on"), "step 1 ran");
+    term.type_keys("q\n");
+    term.expect("stopped before step 4");
+    let status = term.wait();
+    assert!(status.success(), "q ends the run cleanly");
+    let pids = started(&term.seen);
+    assert!(pids.len() >= 2, "{}", term.seen);
+    for pid in pids {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "pid {pid} outlived the run"
+        );
+    }
+}
+
+#[test]
+fn an_instructor_can_step_through_every_step_of_a_lesson() {
+    let mut term = OnTerminal::start(&["run", "ch5-zombie", "--step", "--port", "0"], true);
+    for n in 1..=3 {
+        term.expect(&format!("Step {n}/3"));
+        term.expect("[Enter: run this step, q: quit]");
+        term.type_keys("\n");
+    }
+    term.expect("✓ all 13 checks held");
+    assert!(term.wait().success());
+    assert!(
+        !term.seen.contains('\x1b'),
+        "NO_COLOR: no colour, even on a terminal"
+    );
+}
+
+#[test]
+fn step_mode_also_takes_piped_answers() {
+    let out = xtask()
+        .args(["run", "ch5-fork-server", "--step", "--port", "0"])
+        .write_stdin("\n\nq\n")
+        .output()
+        .expect("run");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("stopped before step 3"), "{text}");
+    assert!(!text.contains("Step 4/7"), "{text}");
+}
+
+/// `watch` until its output shows `text`, then Ctrl-C it.
+fn watch_until(args: &[&str], text: &str) -> String {
+    let mut child = StdCommand::new(bin("xtask"))
+        .arg("watch")
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start watch");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped"));
+    let mut seen = String::new();
+    while !seen.contains(text) {
+        let mut line = String::new();
+        assert!(
+            lines.read_line(&mut line).expect("read") > 0,
+            "watch ended early:\n{seen}"
+        );
+        seen.push_str(&line);
+    }
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).expect("Ctrl-C");
+    let status = child.wait().expect("watch ends");
+    assert!(status.success(), "Ctrl-C ends watch normally");
+    seen
+}
+
+#[test]
+fn watch_follows_any_process_tree_and_any_port() {
+    // A C program from the system: watch knows nothing of it but its pid.
+    let mut sleeper = StdCommand::new("sleep").arg("60").spawn().expect("sleep");
+    let seen = watch_until(&["--pid", &sleeper.id().to_string()], "sleep 60");
+    assert!(seen.contains(&format!(" + {}", sleeper.id())), "{seen}");
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+
+    let s = Server::start("tcpserv04", &[]);
+    let seen = watch_until(&["--port", &s.port.to_string()], "LISTEN");
+    assert!(seen.contains(&format!("{}/tcpserv04", s.pid())), "{seen}");
+}
+
+#[test]
+fn watch_needs_a_port_or_a_pid() {
+    xtask()
+        .arg("watch")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--port"));
+}
