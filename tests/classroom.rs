@@ -39,7 +39,11 @@ fn diff_fork_server_to_sigchld_shows_the_handler_arriving() {
         .expect("diff");
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).expect("utf-8");
-    assert!(text.contains("--- crates/ch5-fork-server/src/bin/tcpserv01.rs\n+++ crates/ch5-sigchld/src/bin/tcpserv02.rs"), "{text}");
+    let pair = concat!(
+        "--- crates/ch5-fork-server/src/bin/tcpserv01.rs\n",
+        "+++ crates/ch5-sigchld/src/bin/tcpserv02.rs"
+    );
+    assert!(text.contains(pair), "{text}");
     assert!(
         text.contains("+extern \"C\" fn sig_chld(_signo: c_int) {"),
         "{text}"
