@@ -86,6 +86,7 @@ fn chatserv_keeps_its_limit_and_tells_the_eleventh_client() {
     for sock in &ten {
         join(&mut s, sock);
     }
+    assert!(s.line().contains("the chat is full now: 10 clients"));
     let eleventh = client();
     eleventh
         .send_to(b"me too\n", ("127.0.0.1", s.port))
@@ -95,7 +96,7 @@ fn chatserv_keeps_its_limit_and_tells_the_eleventh_client() {
     ten[3]
         .send_to(b"END\n", ("127.0.0.1", s.port))
         .expect("send");
-    assert!(s.line().contains("left (9 of 10)"));
+    assert!(s.line().contains("left (9 remain)"));
     join(&mut s, &eleventh);
 }
 

@@ -92,8 +92,12 @@ pub fn play<W: Write>(scenario: &Scenario, setup: &Setup, p: &mut Printer<W>) ->
         };
         let progs = &run.progs;
         p.learn(&snap);
-        p.output(&progs.log.lock().unwrap_or_else(|e| e.into_inner())[mark..]);
-        p.state(&snap);
+        if step.quiet {
+            p.remember(&snap);
+        } else {
+            p.output(&progs.log.lock().unwrap_or_else(|e| e.into_inner())[mark..]);
+            p.state(&snap);
+        }
         for msg in &failures {
             p.check(false, msg);
         }
@@ -313,14 +317,16 @@ fn eval(cond: &Cond, snap: &Snapshot, progs: &Programs, port: u16) -> Result<(),
     match cond {
         Cond::Printed { by, text, count } => {
             let log = progs.log.lock().unwrap_or_else(|e| e.into_inner());
-            let n = log
+            let lines = |who: &String| {
+                let mine = log.iter().filter(|l| &l.who == who && !l.note);
+                mine.filter(|l| l.text.contains(text.as_str())).count()
+            };
+            let seen: Vec<String> = by
                 .iter()
-                .filter(|l| &l.who == by && !l.note && l.text.contains(text.as_str()))
-                .count();
-            holds(
-                count_ok(n, *count),
-                format!("{n} such line{}", if n == 1 { "" } else { "s" }),
-            )
+                .filter(|who| !count_ok(lines(who), *count))
+                .map(|who| format!("{} such line(s) from {who}", lines(who)))
+                .collect();
+            holds(seen.is_empty(), seen.join(", "))
         }
         Cond::State { of, state } => match snap.proc(progs.get(of).pid) {
             Some(p) => holds(p.state == *state, format!("state {}", p.state)),
@@ -402,14 +408,15 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
             by,
             text,
             count: None,
-        } => format!("{by} printed {text:?}"),
+        } => format!("{} printed {text:?}", who(by)),
         Cond::Printed {
             by,
             text,
             count: Some(n),
         } => {
             format!(
-                "{by} printed {} containing {text:?}",
+                "{} printed {} containing {text:?}",
+                who(by),
                 n_of(*n, "line", "lines")
             )
         }
@@ -457,5 +464,14 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
             format!("{n} in {state}{side}{q}")
         }
         Cond::Udp { n } => n_of(*n, "UDP socket", "UDP sockets"),
+    }
+}
+
+/// One name, or `a, b and c each`.
+fn who(names: &[String]) -> String {
+    match names {
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last} each", rest.join(", ")),
+        [] => String::new(),
     }
 }

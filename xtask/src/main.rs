@@ -8,6 +8,7 @@
 mod diff;
 mod engine;
 mod lessons;
+mod notes;
 mod programs;
 mod render;
 mod run;
@@ -37,6 +38,8 @@ enum Task {
     List,
     /// Show what a lesson changed: each program's diff against its closest ancestor
     Diff(diff::Args),
+    /// Keep course-notes/ true to the code: transcripts and code references
+    Notes(notes::Args),
     /// Show the ps and netstat tables of a port or a process tree, live, until Ctrl-C
     Watch(watch::Args),
 }
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Task::Run(args) => run::run(args),
         Task::Diff(args) => diff::run(args),
         Task::Watch(args) => watch::run(args),
+        Task::Notes(args) => notes::run(args),
         Task::List => {
             print!("{}", lessons::list());
             ExitCode::SUCCESS

@@ -16,7 +16,7 @@ use std::io::{IsTerminal, Write};
 use crate::programs::Line;
 use crate::state::{ProcRow, Snapshot, SockRow};
 
-/// At most this many lines of program output are shown per step.
+/// At most this many lines of one program's output are shown per step.
 const MAX_OUTPUT: usize = 12;
 
 pub struct Printer<W: Write> {
@@ -113,17 +113,19 @@ impl<W: Write> Printer<W> {
         }
         let width = lines.iter().map(|l| l.who.len()).max().unwrap_or(0);
         let _ = writeln!(self.out);
-        // A batch of a thousand echoes would bury the tables: show its start and its end.
-        let (head, tail) = if lines.len() > MAX_OUTPUT {
-            (MAX_OUTPUT / 2, MAX_OUTPUT / 2)
-        } else {
-            (lines.len(), 0)
-        };
-        let shown = lines[..head].iter().chain(&lines[lines.len() - tail..]);
-        for (i, l) in shown.enumerate() {
-            if i == head {
-                let more = lines.len() - head - tail;
-                let _ = writeln!(self.out, "  {:>width$} .. ({more} more lines)", "");
+        // A batch of a thousand echoes would bury the tables: of each program's lines, show
+        // the first and the last few.
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for l in lines {
+            let total = lines.iter().filter(|m| m.who == l.who).count();
+            let n = seen.entry(&l.who).or_default();
+            *n += 1;
+            if total > MAX_OUTPUT && *n > MAX_OUTPUT / 2 && *n <= total - MAX_OUTPUT / 2 {
+                if *n == MAX_OUTPUT / 2 + 1 {
+                    let more = total - MAX_OUTPUT;
+                    let _ = writeln!(self.out, "  {:>width$} .. ({more} more lines)", l.who);
+                }
+                continue;
             }
             let sep = if l.note {
                 "**"
@@ -160,6 +162,11 @@ impl<W: Write> Printer<W> {
         for s in socks {
             self.port(ephemeral(s, port));
         }
+    }
+
+    /// Take this state as the one the next step's marks compare with, without printing it.
+    pub fn remember(&mut self, snap: &Snapshot) {
+        self.prev = snap.clone();
     }
 
     /// Both tables, marked against the previous step's, which this one then replaces.

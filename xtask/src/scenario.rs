@@ -50,6 +50,10 @@ pub struct Step {
     pub wait: Vec<Cond>,
     pub expect: Vec<Cond>,
     pub timeout: Duration,
+    /// `quiet = true`: print neither the programs' output nor the tables after this step (its
+    /// checks are still made and shown): for repetitive steps, or ones whose output depends
+    /// on timing.
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -81,9 +85,10 @@ pub enum Action {
 #[derive(Debug, Clone)]
 pub enum Cond {
     /// `{ printed = "TEXT", by = NAME, count = N }`: lines NAME printed containing TEXT
-    /// (exactly N of them; without count, at least one).
+    /// (exactly N of them; without count, at least one). `by` may list several programs:
+    /// then each of them.
     Printed {
-        by: String,
+        by: Vec<String>,
         text: String,
         count: Option<usize>,
     },
@@ -156,6 +161,7 @@ struct RawStep {
     expect: Vec<RawCond>,
     /// Seconds to wait for the `wait` conditions; 5 when not given.
     timeout: Option<f64>,
+    quiet: Option<bool>,
 }
 
 /// `as`, `to` and `close` take one name or a list of names.
@@ -179,7 +185,7 @@ impl Names {
 #[serde(deny_unknown_fields)]
 struct RawCond {
     printed: Option<String>,
-    by: Option<String>,
+    by: Option<Names>,
     state: Option<String>,
     of: Option<String>,
     zombies: Option<usize>,
@@ -345,6 +351,7 @@ fn check_step(raw: RawStep, names: &mut Vec<String>) -> Result<Step, String> {
         wait: conds(raw.wait, "wait")?,
         expect: conds(raw.expect, "expect")?,
         timeout,
+        quiet: raw.quiet.unwrap_or(false),
     })
 }
 
@@ -407,7 +414,15 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
     }
     Ok(match set[0] {
         "printed" => Cond::Printed {
-            by: name("by", &c.by)?,
+            by: {
+                let given = c.by.as_ref().map(Names::list).unwrap_or_default();
+                if given.is_empty() {
+                    return Err("`printed` needs `by = NAME` (or a list of names)".into());
+                }
+                let checked: Result<Vec<String>, String> =
+                    given.iter().map(|n| name("by", &Some(n.clone()))).collect();
+                checked?
+            },
             text: c.printed.unwrap(),
             count: c.count,
         },

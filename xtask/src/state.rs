@@ -127,7 +127,7 @@ impl Snapshot {
                 command: command_of(proc, &stat.comm, stat.state),
             });
         }
-        procs.sort_by_key(|p| p.pid);
+        let procs = tree_order(procs);
         let socks = read_sockets(ports, &inodes);
         Snapshot { procs, socks }
     }
@@ -160,6 +160,29 @@ impl Snapshot {
     pub fn children(&self, pid: i32) -> impl Iterator<Item = &ProcRow> {
         self.procs.iter().filter(move |p| p.ppid == pid)
     }
+}
+
+/// Each process followed by its children, as `ps f` lists them: the top processes by PID (the
+/// runner starts them one after another), children by PID (their parent forked them one after
+/// another). Unlike plain PID order, this does not depend on how the forks of two processes
+/// running at once interleaved.
+fn tree_order(mut procs: Vec<ProcRow>) -> Vec<ProcRow> {
+    procs.sort_by_key(|p| p.pid);
+    let pids: HashSet<i32> = procs.iter().map(|p| p.pid).collect();
+    let mut out = Vec::with_capacity(procs.len());
+    let mut stack: Vec<i32> = procs
+        .iter()
+        .filter(|p| !pids.contains(&p.ppid))
+        .map(|p| p.pid)
+        .rev()
+        .collect();
+    while let Some(pid) = stack.pop() {
+        if let Some(row) = procs.iter().find(|p| p.pid == pid) {
+            out.push(row.clone());
+        }
+        stack.extend(procs.iter().filter(|p| p.ppid == pid).map(|p| p.pid).rev());
+    }
+    out
 }
 
 /// ps's COMMAND: the command line with the program's directory dropped; a zombie has none

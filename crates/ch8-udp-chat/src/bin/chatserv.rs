@@ -55,7 +55,10 @@ fn serve(sockfd: OwnedFd) -> ! {
             }
             None => {
                 clients.push(from);
-                println!("{from} joined ({} of {MAX_CLIENT})", clients.len());
+                println!("{from} joined");
+                if clients.len() == MAX_CLIENT {
+                    println!("the chat is full now: {MAX_CLIENT} clients");
+                }
                 clients.len() - 1
             }
         };
@@ -77,7 +80,7 @@ fn serve(sockfd: OwnedFd) -> ! {
         }
         if datagram.strip_suffix(b"\n").unwrap_or(datagram) == b"END" {
             clients.remove(me);
-            println!("{from} left ({} of {MAX_CLIENT})", clients.len());
+            println!("{from} left ({} remain)", clients.len());
         }
     }
 }

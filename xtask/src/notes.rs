@@ -1,0 +1,327 @@
+//! `cargo xtask notes --update | --check`: keep course-notes/ true to the code.
+//!
+//! Each lesson has a note, `course-notes/NN-<lesson>.md`. Two parts of it are checked:
+//! - its transcript, between the markers below, is the runner's output for the lesson in stable
+//!   mode (PIDs, ports and timings as placeholders). `--update` rewrites it. `--check` runs the
+//!   scenario again and compares everything but the tables, whose Send-Q or WCHAN may differ
+//!   from run to run, and the order of lines that two programs printed at the same moment;
+//! - its code references, written `[tcpserv02.rs line 67](../crates/ch5-sigchld/src/bin/
+//!   tcpserv02.rs#L67): `extern "C" fn sig_chld``: the line must contain the quoted code.
+//!   `--update` moves the line number to where the code now is.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use crate::lessons;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Rewrite the transcripts and the line numbers of code references
+    #[arg(long, conflicts_with = "check")]
+    update: bool,
+    /// Fail if a transcript is stale or a code reference points at the wrong line
+    #[arg(long)]
+    check: bool,
+}
+
+const BEGIN: &str = "<!-- transcript: `cargo xtask notes --update` writes what follows -->";
+const END: &str = "<!-- end of transcript -->";
+
+pub fn run(args: Args) -> ExitCode {
+    if !args.update && !args.check {
+        eprintln!("error: say --update or --check");
+        return ExitCode::from(2);
+    }
+    let dir = lessons::root().join("course-notes");
+    let mut problems = Vec::new();
+    let index = std::fs::read_to_string(dir.join("README.md")).unwrap_or_default();
+    for (lesson, _) in lessons::all() {
+        let Some(path) = note_of(&dir, &lesson.name) else {
+            problems.push(format!(
+                "{}: no note course-notes/NN-{}.md",
+                lesson.name, lesson.name
+            ));
+            continue;
+        };
+        let file = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if !index.contains(&format!("]({file})")) {
+            problems.push(format!("course-notes/README.md does not link {file}"));
+        }
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
+        let transcript = match transcript(&lesson.name) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(format!("{}: {e}", lesson.name));
+                continue;
+            }
+        };
+        let shown = format!("course-notes/{file}");
+        if args.update {
+            let updated = fix_references(
+                &replace_transcript(&text, &transcript),
+                &mut problems,
+                &shown,
+            );
+            if updated != text && std::fs::write(&path, updated).is_err() {
+                problems.push(format!("{shown}: cannot write"));
+            }
+        } else {
+            match current_transcript(&text) {
+                None => problems.push(format!("{shown}: no transcript between the markers")),
+                Some(old) if normalize(old) != normalize(&transcript) => problems.push(format!(
+                    "{shown}: the transcript is stale: run `cargo xtask notes --update`"
+                )),
+                Some(_) => {}
+            }
+            check_references(&text, &mut problems, &shown);
+        }
+    }
+    for p in &problems {
+        eprintln!("error: {p}");
+    }
+    if problems.is_empty() {
+        println!("course notes: every transcript and code reference is up to date");
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `course-notes/NN-<lesson>.md`.
+fn note_of(dir: &Path, lesson: &str) -> Option<PathBuf> {
+    let suffix = format!("-{lesson}.md");
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with(&suffix))
+        })
+}
+
+/// Play the lesson in stable mode with this same runner, and return what it printed.
+fn transcript(lesson: &str) -> Result<String, String> {
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = Command::new(me)
+        .args(["run", lesson, "--port", "0", "--stable"])
+        .env("NO_COLOR", "1")
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() {
+        let tail: Vec<&str> = text.lines().filter(|l| l.contains('✗')).collect();
+        return Err(format!("the scenario failed: {}", tail.join(" / ")));
+    }
+    Ok(text)
+}
+
+fn current_transcript(note: &str) -> Option<&str> {
+    let start = note.find(BEGIN)? + BEGIN.len();
+    let end = note[start..].find(END)? + start;
+    Some(&note[start..end])
+}
+
+fn replace_transcript(note: &str, transcript: &str) -> String {
+    let block = format!("{BEGIN}\n```text\n{}\n```\n{END}", transcript.trim_end());
+    match (note.find(BEGIN), note.find(END)) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}{block}{}", &note[..start], &note[end + END.len()..])
+        }
+        _ => format!("{}\n\n{block}\n", note.trim_end()),
+    }
+}
+
+/// What must not change between runs: tables dropped, and the lines programs printed sorted
+/// within each step (two programs' lines may interleave either way).
+fn normalize(transcript: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut printed: Vec<String> = Vec::new();
+    let mut in_table = false;
+    for line in transcript.lines().map(str::trim_end) {
+        if line.starts_with("```") {
+            continue;
+        }
+        if line.contains("PID  PPID  STAT") || line.contains("Proto  Recv-Q") {
+            in_table = true;
+            continue;
+        }
+        if in_table {
+            in_table = !line.is_empty();
+            continue;
+        }
+        if line.is_empty() {
+            continue; // blank lines only space things out (and the markers add some)
+        }
+        let is_output = line
+            .split_whitespace()
+            .nth(1)
+            .is_some_and(|sep| ["|", "!>", "**", ".."].contains(&sep));
+        if is_output && line.starts_with("  ") {
+            printed.push(line.trim_start().to_string());
+            continue;
+        }
+        if line.starts_with("  (* = the runner") {
+            continue;
+        }
+        printed.sort();
+        out.append(&mut printed);
+        out.push(line.to_string());
+    }
+    printed.sort();
+    out.append(&mut printed);
+    out
+}
+
+/// A code reference: `[NAME line N](../PATH#LN): `CODE``, found at byte `at` of the note.
+struct Reference {
+    at: usize,
+    len: usize,
+    path: String,
+    line: usize,
+    code: String,
+}
+
+fn references(note: &str) -> Vec<Reference> {
+    let mut refs = Vec::new();
+    let mut from = 0;
+    while let Some(k) = note[from..].find("](../") {
+        let target_start = from + k + 2;
+        from = target_start;
+        let Some(open) = note[..target_start].rfind('[') else {
+            continue;
+        };
+        let Some(close) = note[target_start..].find(')').map(|c| c + target_start) else {
+            continue;
+        };
+        let target = &note[target_start..close];
+        let Some((path, line)) = target.split_once("#L") else {
+            continue;
+        };
+        let rest = &note[close + 1..];
+        let Some(code) = rest.strip_prefix(": `").and_then(|r| r.split('`').next()) else {
+            continue;
+        };
+        let Ok(line) = line.parse() else { continue };
+        let len = close + 1 + 3 + code.len() + 1 - open;
+        refs.push(Reference {
+            at: open,
+            len,
+            path: path.trim_start_matches("../").to_string(),
+            line,
+            code: code.to_string(),
+        });
+    }
+    refs
+}
+
+/// The line numbers (from 1) of `path` that contain `code`.
+fn lines_with(path: &str, code: &str) -> Vec<usize> {
+    let text = std::fs::read_to_string(lessons::root().join(path)).unwrap_or_default();
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains(code))
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+fn check_references(note: &str, problems: &mut Vec<String>, shown: &str) {
+    for r in references(note) {
+        if !lines_with(&r.path, &r.code).contains(&r.line) {
+            problems.push(format!(
+                "{shown}: {}#L{} does not contain `{}`: run `cargo xtask notes --update`",
+                r.path, r.line, r.code
+            ));
+        }
+    }
+}
+
+fn fix_references(note: &str, problems: &mut Vec<String>, shown: &str) -> String {
+    let mut out = String::new();
+    let mut from = 0;
+    for r in references(note) {
+        let found = lines_with(&r.path, &r.code);
+        let line = if found.contains(&r.line) {
+            r.line
+        } else if let Some(&first) = found.first() {
+            first
+        } else {
+            problems.push(format!(
+                "{shown}: no line of {} contains `{}`",
+                r.path, r.code
+            ));
+            r.line
+        };
+        let name = Path::new(&r.path)
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        out.push_str(&note[from..r.at]);
+        out.push_str(&format!(
+            "[{name} line {line}](../{}#L{line}): `{}`",
+            r.path, r.code
+        ));
+        from = r.at + r.len;
+    }
+    out.push_str(&note[from..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_ignores_tables_and_the_order_of_simultaneous_output() {
+        let table = "   PID  PPID  STAT  WCHAN  COMMAND\n";
+        let a = format!(
+            "── Step 1/1 ──\n\n  b |  two\n  a |  one\n\n{table} + p1 p0* S x y\n\n  ✓ ok\n"
+        );
+        let b = format!(
+            "── Step 1/1 ──\n\n  a |  one\n  b |  two\n\n{table} + p1 p0* R - y\n\n  ✓ ok\n"
+        );
+        assert_eq!(normalize(&a), normalize(&b));
+        let c = b.replace("✓ ok", "✗ not ok");
+        assert_ne!(
+            normalize(&a),
+            normalize(&c),
+            "a changed check is a stale transcript"
+        );
+        let d = b.replace("two", "three");
+        assert_ne!(
+            normalize(&a),
+            normalize(&d),
+            "changed output is a stale transcript"
+        );
+    }
+
+    #[test]
+    fn references_are_checked_against_the_code_and_moved_by_update() {
+        let path = "crates/ch5-sigchld/src/bin/tcpserv03.rs";
+        let code = "Err(Errno::EINTR) => continue,";
+        let right = lines_with(path, code)[0];
+        let note = format!("See [tcpserv03.rs line 1](../{path}#L1): `{code}` here.");
+        let mut problems = Vec::new();
+        check_references(&note, &mut problems, "note");
+        assert_eq!(problems.len(), 1, "line 1 does not hold that code");
+        let fixed = fix_references(&note, &mut problems, "note");
+        assert_eq!(
+            fixed,
+            format!("See [tcpserv03.rs line {right}](../{path}#L{right}): `{code}` here.")
+        );
+        let mut none = Vec::new();
+        check_references(&fixed, &mut none, "note");
+        assert!(none.is_empty(), "{none:?}");
+    }
+}
