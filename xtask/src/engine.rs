@@ -324,7 +324,15 @@ fn eval(cond: &Cond, snap: &Snapshot, progs: &Programs, port: u16) -> Result<(),
             let seen: Vec<String> = by
                 .iter()
                 .filter(|who| !count_ok(lines(who), *count))
-                .map(|who| format!("{} such line(s) from {who}", lines(who)))
+                .map(|who| {
+                    let n = lines(who);
+                    let s = if n == 1 { "" } else { "s" };
+                    if by.len() == 1 {
+                        format!("{n} such line{s}")
+                    } else {
+                        format!("{n} from {who}")
+                    }
+                })
                 .collect();
             holds(seen.is_empty(), seen.join(", "))
         }
