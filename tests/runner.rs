@@ -375,3 +375,107 @@ fn sigterm_mid_run_kills_and_reaps_everything() {
 fn sighup_mid_run_kills_and_reaps_everything() {
     interrupt_with(Signal::SIGHUP);
 }
+
+/// Start `lesson --step`, press Enter until step `k`'s header shows, then send `sig`.
+fn interrupt_at_step(lesson: &str, k: usize, sig: Signal) -> (Option<i32>, String) {
+    use std::io::{Read, Write};
+    let mut child = StdCommand::new(bin("xtask"))
+        .args(["run", lesson, "--step", "--port", "0"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the runner");
+    let mut stdin = child.stdin.take().expect("piped");
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut seen = String::new();
+    let mut step = 1;
+    let mut buf = [0u8; 4096];
+    loop {
+        let prompt = format!("Step {step}/");
+        let at_prompt = seen
+            .rfind(&prompt)
+            .is_some_and(|i| seen[i..].contains("q: quit]"));
+        if at_prompt && step == k {
+            break;
+        }
+        if at_prompt {
+            stdin.write_all(b"\n").expect("Enter");
+            step += 1;
+            continue;
+        }
+        let n = stdout.read(&mut buf).expect("read");
+        assert!(n > 0, "the runner ended before step {k}:\n{seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    kill(Pid::from_raw(child.id() as i32), sig).expect("signal");
+    let status = child.wait().expect("the runner ends");
+    let _ = stdout.read_to_string(&mut seen);
+    (status.code(), seen)
+}
+
+#[test]
+fn interrupted_at_any_step_of_a_lesson_nothing_is_left() {
+    for lesson in ["ch5-fork-server", "ch5-sigpipe"] {
+        let steps = if lesson == "ch5-fork-server" { 7 } else { 9 };
+        for k in 1..=steps {
+            let sig = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP][k % 3];
+            let (code, seen) = interrupt_at_step(lesson, k, sig);
+            assert_eq!(code, Some(130), "{lesson} step {k}, {sig}:\n{seen}");
+            assert_nothing_left(&seen);
+        }
+    }
+}
+
+#[test]
+fn a_panic_mid_run_still_kills_and_reaps_everything() {
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--port", "0"])
+        .env("XTASK_TEST_PANIC_AT_STEP", "19")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(101), "a panic: {stdout}");
+    assert!(
+        stdout.contains("Step 18/27") && !stdout.contains("held"),
+        "{stdout}"
+    );
+    assert_nothing_left(&stdout);
+}
+
+#[test]
+fn eight_scenarios_run_at_once() {
+    let lessons = lessons();
+    let runs: Vec<_> = (0..8)
+        .map(|i| {
+            let lesson = lessons[i % lessons.len()].clone();
+            std::thread::spawn(move || {
+                let out = Command::new(bin("xtask"))
+                    .args(["run", &lesson, "--port", "0"])
+                    .timeout(Duration::from_secs(120))
+                    .output()
+                    .expect("run");
+                (lesson, out)
+            })
+        })
+        .collect();
+    for run in runs {
+        let (lesson, out) = run.join().expect("thread");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{lesson}:\n{stdout}");
+        assert_nothing_left(&stdout);
+    }
+}
+
+#[test]
+fn a_lesson_that_does_not_build_is_one_line_and_exit_1() {
+    // A cargo that fails stands for a lesson with a compile error.
+    xtask()
+        .args(["run", "ch5-sigchld", "--port", "0"])
+        .env("CARGO", "false")
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::starts_with(
+            "error: cargo could not build ch5-sigchld",
+        ));
+}

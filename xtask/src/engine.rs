@@ -77,6 +77,10 @@ pub fn play<W: Write>(scenario: &Scenario, setup: &Setup, p: &mut Printer<W>) ->
                 Prompt::Interrupted => return interrupted(p),
             }
         }
+        // A test hook: the tests prove that a panic, too, kills and reaps every program.
+        if std::env::var("XTASK_TEST_PANIC_AT_STEP").is_ok_and(|n| n == (i + 1).to_string()) {
+            panic!("XTASK_TEST_PANIC_AT_STEP={}", i + 1);
+        }
         let mark = run.progs.log.lock().map_or(0, |l| l.len());
         let mut failures = Vec::new();
         if let Err(e) = run.act(step, p) {
