@@ -6,20 +6,29 @@ use std::os::fd::{AsFd, BorrowedFd};
 use nix::errno::Errno;
 use nix::unistd::read;
 
-use crate::{MAXLINE, Readline, err_quit, err_sys, writen};
+use crate::{MAXLINE, Readline, err_quit, err_ret, err_sys, writen};
 
 /// Server side: read whatever arrives on `sockfd` and write it back, until the client's EOF.
 ///
 /// It echoes bytes, not lines, so binary data, NUL bytes and lines longer than MAXLINE come
 /// back unchanged.
+///
+/// The book's version calls err_sys on a failed read, which ends the process: harmless in a
+/// forked child, fatal in an iterative server, where that process is the server. Here a failure
+/// (a client that reset the connection, say) is reported the same way and ends only this
+/// connection: str_echo returns.
 pub fn str_echo(sockfd: BorrowedFd<'_>) {
     let mut buf = [0u8; MAXLINE];
     loop {
         match read(sockfd, &mut buf) {
             Ok(0) => return, // the client closed its end: we are done
-            Ok(n) => writen(sockfd, &buf[..n]).unwrap_or_else(|e| err_sys("str_echo: write", e)),
+            Ok(n) => {
+                if let Err(e) = writen(sockfd, &buf[..n]) {
+                    return err_ret("str_echo: write", e);
+                }
+            }
             Err(Errno::EINTR) => continue, // a signal interrupted read: again (the book's goto)
-            Err(e) => err_sys("str_echo: read", e),
+            Err(e) => return err_ret("str_echo: read", e),
         }
     }
 }

@@ -11,6 +11,12 @@ pub fn err_sys(call: &str, e: Errno) -> ! {
     std::process::exit(1)
 }
 
+/// A system call failed, and the caller goes on: print `<call> error: <strerror>` and return
+/// (the book's err_ret).
+pub fn err_ret(call: &str, e: Errno) {
+    eprintln!("{call} error: {}", e.desc());
+}
+
 /// Something other than a system call went wrong: print the message and exit 1.
 pub fn err_quit(msg: &str) -> ! {
     eprintln!("{msg}");

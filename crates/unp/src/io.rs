@@ -89,3 +89,115 @@ impl<'fd> Readline<'fd> {
         self.start < self.end
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Property tests: however the same bytes are chunked by the writer, readline hands out
+    //! the same lines (each ending at a newline, or at maxlen bytes, or at EOF), and readn the
+    //! same bytes. A small xorshift generator keeps the cases reproducible without a dependency.
+    use std::os::fd::{AsFd, OwnedFd};
+
+    use super::{Readline, readn, writen};
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// Write `data` into a pipe in chunks of random sizes from another thread; return the
+    /// read end.
+    fn chunked(data: &[u8], rng: &mut Rng) -> OwnedFd {
+        let (r, w) = nix::unistd::pipe().expect("pipe");
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        while at < data.len() {
+            let n = (1 + rng.below(3000)).min(data.len() - at);
+            chunks.push(data[at..at + n].to_vec());
+            at += n;
+        }
+        std::thread::spawn(move || {
+            for c in chunks {
+                writen(w.as_fd(), &c).expect("write");
+            }
+        });
+        r
+    }
+
+    /// The lines readline must return: split at each newline (kept), or after maxlen bytes.
+    fn expected(data: &[u8], maxlen: usize) -> Vec<Vec<u8>> {
+        let mut lines = Vec::new();
+        let mut line = Vec::new();
+        for &b in data {
+            line.push(b);
+            if b == b'\n' || line.len() == maxlen {
+                lines.push(std::mem::take(&mut line));
+            }
+        }
+        if !line.is_empty() {
+            lines.push(line);
+        }
+        lines
+    }
+
+    fn random_data(rng: &mut Rng) -> Vec<u8> {
+        let len = rng.below(20_000);
+        let newline_every = 1 + rng.below(200);
+        (0..len)
+            .map(|_| {
+                if rng.below(newline_every) == 0 {
+                    b'\n'
+                } else {
+                    rng.below(256) as u8
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn readline_gives_the_same_lines_however_the_bytes_are_chunked() {
+        let mut rng = Rng(0x5eed_1234_abcd_0001);
+        for case in 0..300 {
+            let data = random_data(&mut rng);
+            let maxlen = 1 + rng.below(5000);
+            let fd = chunked(&data, &mut rng);
+            let mut reader = Readline::new(fd.as_fd());
+            let mut got = Vec::new();
+            loop {
+                let mut line = Vec::new();
+                if reader.readline(&mut line, maxlen).expect("readline") == 0 {
+                    break;
+                }
+                got.push(line);
+            }
+            assert!(
+                got == expected(&data, maxlen),
+                "case {case}: maxlen {maxlen}"
+            );
+        }
+    }
+
+    #[test]
+    fn readn_gives_the_same_bytes_however_they_are_chunked() {
+        let mut rng = Rng(0x5eed_1234_abcd_0002);
+        for case in 0..300 {
+            let data = random_data(&mut rng);
+            let fd = chunked(&data, &mut rng);
+            let mut got = Vec::new();
+            loop {
+                let mut buf = vec![0u8; 1 + rng.below(4000)];
+                let n = readn(fd.as_fd(), &mut buf).expect("readn");
+                got.extend_from_slice(&buf[..n]);
+                if n < buf.len() {
+                    break; // only EOF makes readn return short
+                }
+            }
+            assert!(got == data, "case {case}");
+        }
+    }
+}

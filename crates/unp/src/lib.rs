@@ -7,7 +7,7 @@
 //! | book (lib/)          | here                         |
 //! |----------------------|------------------------------|
 //! | `unp.h` constants    | [`SERV_PORT`], [`MAXLINE`], [`LISTENQ`] |
-//! | `error.c`            | [`err_sys`], [`err_quit`]    |
+//! | `error.c`            | [`err_sys`], [`err_ret`], [`err_quit`] |
 //! | `readn.c`, `writen.c`, `readline.c` | [`readn`], [`writen`], [`Readline`] |
 //! | `signal.c`, `signal_intr` | [`signal()`], [`signal_intr`], [`signal_default`] |
 //! | `str_echo.c`, `str_cli.c` | [`str_echo`], [`str_cli`] |
@@ -22,7 +22,7 @@ mod sock;
 
 pub use cli::{ClientArgs, ServerArgs, parse_args};
 pub use echo::{str_cli, str_echo};
-pub use error::{err_quit, err_sys};
+pub use error::{err_quit, err_ret, err_sys};
 pub use io::{Readline, readn, writen};
 pub use signal::{_exit, sig_write, signal, signal_default, signal_intr};
 pub use sock::{tcp_connect, tcp_listen, udp_bind};
