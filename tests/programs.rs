@@ -5,13 +5,14 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use common::{Server, bin, children, closed_port, cmd, listeners, state, wait_for, zombies};
+use common::{
+    Server, bin, children, closed_port, cmd, echo_all, listeners, state, wait_for, zombies,
+};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use predicates::prelude::*;
@@ -106,18 +107,7 @@ fn servers_echo_everything_a_half_closing_client_sent() {
     let data: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
     for name in SERVERS {
         let s = Server::start(name, &[]);
-        let mut sock = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
-        let mut writer = sock.try_clone().expect("clone");
-        let sent = data.clone();
-        // Write from another thread: the echo comes back while we still write.
-        let t = std::thread::spawn(move || {
-            writer.write_all(&sent).expect("write");
-            writer.shutdown(Shutdown::Write).expect("shutdown");
-        });
-        let mut echoed = Vec::new();
-        sock.read_to_end(&mut echoed)
-            .expect("read until the server's EOF");
-        t.join().expect("writer");
+        let echoed = echo_all(s.port, &data);
         assert!(
             echoed == data,
             "{name}: {} bytes back of {}",

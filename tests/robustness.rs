@@ -5,11 +5,11 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-use common::{Server, bin, children, state, wait_for, zombies};
+use common::{Server, bin, children, echo_all, state, wait_for, zombies};
 use nix::sys::socket::{setsockopt, sockopt};
 
 const SERVERS: [&str; 5] = [
@@ -33,23 +33,6 @@ fn reset(sock: TcpStream) {
     };
     setsockopt(&sock.as_fd(), sockopt::Linger, &linger).expect("SO_LINGER");
     drop(sock);
-}
-
-/// Send everything, half-close, and return all that comes back.
-fn echo_all(port: u16, data: &[u8]) -> Vec<u8> {
-    let mut sock = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    sock.set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    let mut writer = sock.try_clone().expect("clone");
-    let sent = data.to_vec();
-    let t = std::thread::spawn(move || {
-        writer.write_all(&sent).expect("write");
-        writer.shutdown(Shutdown::Write).expect("shutdown");
-    });
-    let mut back = Vec::new();
-    sock.read_to_end(&mut back).expect("read to EOF");
-    t.join().expect("writer");
-    back
 }
 
 /// Wait until the server's children have all ended (and, but for tcpserv01, been reaped).

@@ -152,6 +152,19 @@ fn scenario_file(body: &str) -> PathBuf {
     path
 }
 
+/// Run a scenario file that must fail (exit 1), remove it, and return what the runner printed.
+fn run_failing(path: &Path) -> String {
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--port", "0", "--scenario"])
+        .arg(path)
+        .output()
+        .expect("run");
+    std::fs::remove_file(path).expect("remove");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    stdout
+}
+
 const SERVER_STEP: &str = r#"
 [[step]]
 say = "start"
@@ -249,14 +262,7 @@ say = "never reached"
 close = "cli"
 "#
     ));
-    let out = xtask()
-        .args(["run", "ch5-sigchld", "--port", "0", "--scenario"])
-        .arg(&path)
-        .output()
-        .expect("run");
-    std::fs::remove_file(&path).expect("remove");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let stdout = run_failing(&path);
     assert!(
         stdout.contains("✗ expected: serv has 3 zombie children; saw: 0"),
         "{stdout}"
@@ -280,14 +286,7 @@ wait = [{ printed = "never", by = "serv" }]
 timeout = 0.3
 "#
     ));
-    let out = xtask()
-        .args(["run", "ch5-sigchld", "--port", "0", "--scenario"])
-        .arg(&path)
-        .output()
-        .expect("run");
-    std::fs::remove_file(&path).expect("remove");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let stdout = run_failing(&path);
     assert!(
         stdout.contains(
             "✗ expected: serv printed \"never\"; saw: 0 such lines (still, after waiting 0.3s)"

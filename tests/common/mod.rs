@@ -2,7 +2,7 @@
 //! free port, and making sure that nothing a test started outlives it.
 #![allow(dead_code)] // each test file uses its own part of this module
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -194,4 +194,23 @@ pub fn only_child(pid: i32) -> i32 {
         running.len() == 1
     });
     running[0].pid
+}
+
+/// Send everything, half-close, and return all that comes back.
+pub fn echo_all(port: u16, data: &[u8]) -> Vec<u8> {
+    let mut sock = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    sock.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut writer = sock.try_clone().expect("clone");
+    let sent = data.to_vec();
+    let t = std::thread::spawn(move || {
+        writer.write_all(&sent).expect("write");
+        writer
+            .shutdown(std::net::Shutdown::Write)
+            .expect("shutdown");
+    });
+    let mut back = Vec::new();
+    sock.read_to_end(&mut back).expect("read to EOF");
+    t.join().expect("writer");
+    back
 }
