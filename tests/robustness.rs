@@ -7,9 +7,9 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsFd;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::{Server, bin, children, echo_all, state, wait_for, zombies};
+use common::{Server, bin, children, echo_all, ended, state, wait_for, zombies};
 use nix::sys::socket::{setsockopt, sockopt};
 
 const SERVERS: [&str; 5] = [
@@ -159,17 +159,7 @@ fn clients_report_a_server_that_resets_them_and_exit_1() {
             .expect("start");
         let mut stdin = cli.stdin.take().expect("piped");
         stdin.write_all(b"hello\n").expect("type");
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = cli.try_wait().expect("try_wait") {
-                break status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "{name} did not notice"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        };
+        let status = ended(&mut cli, &format!("{name} to notice"));
         drop(stdin);
         let mut stderr = String::new();
         cli.stderr

@@ -4,9 +4,9 @@ mod common;
 
 use std::io::Write;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Server, children, cmd, only_child, tcp_sockets, wait_for};
+use common::{Server, children, cmd, ended, only_child, tcp_sockets, wait_for};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use procfs::net::TcpState;
@@ -24,17 +24,7 @@ fn select_clients_notice_a_dead_server_without_input() {
             .expect("start");
         let child = only_child(s.pid());
         kill(Pid::from_raw(child), Signal::SIGKILL).expect("kill the child");
-        let started = Instant::now();
-        let out = loop {
-            if let Some(status) = cli.try_wait().expect("try_wait") {
-                break status;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "{name} did not notice"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        };
+        let out = ended(&mut cli, &format!("{name} to notice"));
         assert_eq!(out.code(), Some(1), "{name}");
         let mut stderr = String::new();
         std::io::Read::read_to_string(&mut cli.stderr.take().expect("piped"), &mut stderr)

@@ -214,3 +214,13 @@ pub fn echo_all(port: u16, data: &[u8]) -> Vec<u8> {
     t.join().expect("writer");
     back
 }
+
+/// Wait for `child` to end by itself (its standard input may stay open), within 20 s.
+pub fn ended(child: &mut Child, what: &str) -> std::process::ExitStatus {
+    let mut status = None;
+    wait_for(what, || {
+        status = child.try_wait().expect("try_wait");
+        status.is_some()
+    });
+    status.expect("ended")
+}
