@@ -2,6 +2,7 @@
 //! narration and the action, does the action, waits for the step's conditions, then prints what
 //! the programs said, the ps and netstat tables, and each check, ✓ or ✗.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -86,21 +87,22 @@ pub fn play<W: Write>(scenario: &Scenario, setup: &Setup, p: &mut Printer<W>) ->
         if let Err(e) = run.act(step, p) {
             failures.push(e);
         }
-        let (snap, waited) = if failures.is_empty() {
+        let (view, waited) = if failures.is_empty() {
             match run.wait(step) {
                 Ok(r) => r,
                 Err(Interrupted) => return interrupted(p),
             }
         } else {
-            (run.snapshot(), Vec::new())
+            (run.view(), Vec::new())
         };
+        let snap = &view.snap;
         let progs = &run.progs;
-        p.learn(&snap);
+        p.learn(snap);
         if step.quiet {
-            p.remember(&snap);
+            p.remember(snap);
         } else {
             p.output(&progs.log.lock().unwrap_or_else(|e| e.into_inner())[mark..]);
-            p.state(&snap);
+            p.state(snap);
         }
         for msg in &failures {
             p.check(false, msg);
@@ -109,7 +111,7 @@ pub fn play<W: Write>(scenario: &Scenario, setup: &Setup, p: &mut Printer<W>) ->
             report(p, cond, result, progs, &mut failures);
         }
         for cond in &step.expect {
-            let result = eval(cond, &snap, progs, setup.port);
+            let result = eval(cond, &view, progs, setup.port);
             report(p, cond, &result, progs, &mut failures);
         }
         checks += step.wait.len() + step.expect.len();
@@ -255,7 +257,7 @@ impl Run<'_> {
     ) -> Result<(), String> {
         let target = self.progs.get(name).pid;
         let pids: Vec<i32> = if children {
-            let snap = self.snapshot();
+            let snap = self.view().snap;
             snap.children(target)
                 .filter(|c| c.state != 'Z')
                 .map(|c| c.pid)
@@ -280,20 +282,20 @@ impl Run<'_> {
 
     /// Poll until every `wait` condition holds, or the step's timeout passes.
     /// Returns the state in which they held (or the last one seen) and each condition's result.
-    fn wait(&mut self, step: &Step) -> Result<(Snapshot, Vec<Result<(), String>>), Interrupted> {
+    fn wait(&mut self, step: &Step) -> Result<(View, Vec<Result<(), String>>), Interrupted> {
         let deadline = Instant::now() + step.timeout;
         loop {
             if INTERRUPTED.load(Ordering::SeqCst) {
                 return Err(Interrupted);
             }
-            let snap = self.snapshot();
+            let view = self.view();
             let results: Vec<_> = step
                 .wait
                 .iter()
-                .map(|c| eval(c, &snap, &self.progs, self.setup.port))
+                .map(|c| eval(c, &view, &self.progs, self.setup.port))
                 .collect();
             if results.iter().all(Result::is_ok) {
-                return Ok((snap, results));
+                return Ok((view, results));
             }
             if Instant::now() >= deadline {
                 let secs = step.timeout.as_secs_f64();
@@ -301,28 +303,56 @@ impl Run<'_> {
                     .into_iter()
                     .map(|r| r.map_err(|seen| format!("{seen} (still, after waiting {secs}s)")))
                     .collect();
-                return Ok((snap, results));
+                return Ok((view, results));
             }
             std::thread::sleep(POLL);
         }
     }
 
-    /// Reap what has ended, then read the scenario's processes and sockets from /proc.
-    fn snapshot(&mut self) -> Snapshot {
+    /// The state at one moment, in an order that keeps it consistent: reap what has ended,
+    /// note whose output is complete, note how much output there is, and only then read /proc.
+    /// So a line counted as printed was printed before /proc was read, and a check on a line
+    /// never sees a state older than the line.
+    fn view(&mut self) -> View {
         self.progs.reap();
-        Snapshot::read(&self.progs.pgids, &[self.setup.port]).without(&self.before)
+        let done = self
+            .progs
+            .list
+            .iter()
+            .filter(|p| p.output_done())
+            .map(|p| p.pid)
+            .collect();
+        let log_len = self.progs.log.lock().map_or(0, |l| l.len());
+        let snap = Snapshot::read(&self.progs.pgids, &[self.setup.port]).without(&self.before);
+        View {
+            snap,
+            log_len,
+            done,
+        }
     }
 }
 
+/// What conditions are checked against: /proc, and the output logged before it was read.
+struct View {
+    snap: Snapshot,
+    /// How many lines of output had been logged.
+    log_len: usize,
+    /// The programs whose output had been read to the end.
+    done: HashSet<i32>,
+}
+
 /// Check one condition against the state. `Err` says what was seen instead.
-fn eval(cond: &Cond, snap: &Snapshot, progs: &Programs, port: u16) -> Result<(), String> {
+fn eval(cond: &Cond, view: &View, progs: &Programs, port: u16) -> Result<(), String> {
+    let snap = &view.snap;
     let holds = |ok: bool, seen: String| if ok { Ok(()) } else { Err(seen) };
     let count_ok = |n: usize, want: Option<usize>| want.map_or(n > 0, |w| n == w);
     match cond {
         Cond::Printed { by, text, count } => {
             let log = progs.log.lock().unwrap_or_else(|e| e.into_inner());
             let lines = |who: &String| {
-                let mine = log.iter().filter(|l| &l.who == who && !l.note);
+                let mine = log[..view.log_len]
+                    .iter()
+                    .filter(|l| &l.who == who && !l.note);
                 mine.filter(|l| l.text.contains(text.as_str())).count()
             };
             let seen: Vec<String> = by
@@ -367,7 +397,7 @@ fn eval(cond: &Cond, snap: &Snapshot, progs: &Programs, port: u16) -> Result<(),
                 .iter()
                 .any(|p| p.pgid == prog.pid && p.state != 'Z');
             match prog.ending {
-                Some(ending) if prog.output_done() || holders => {
+                Some(ending) if view.done.contains(&prog.pid) || holders => {
                     let want = code.map(Ending::Code).or(signal.map(Ending::Signal));
                     holds(want.is_none_or(|w| w == ending), format!("{who} {ending}"))
                 }
