@@ -31,7 +31,6 @@ pub struct Printer<W: Write> {
 /// The placeholders of stable mode.
 #[derive(Default)]
 struct Stable {
-    port: u16,
     pids: HashMap<i32, String>,
     ports: HashMap<u16, String>,
 }
@@ -48,10 +47,7 @@ impl<W: Write> Printer<W> {
     /// Colour when `out` is a terminal and NO_COLOR is unset; placeholders when `stable`.
     pub fn new(out: W, is_terminal: bool, stable: bool, port: u16) -> Printer<W> {
         let color = is_terminal && std::env::var_os("NO_COLOR").is_none();
-        let stable = stable.then(|| Stable {
-            port,
-            ..Stable::default()
-        });
+        let stable = stable.then(Stable::default);
         let mut p = Printer {
             out,
             color,
@@ -151,7 +147,7 @@ impl<W: Write> Printer<W> {
         // Number the connections' client ports in an order that does not depend on the ports
         // themselves: the server's end first, by the child that owns it (children are forked in
         // the order connections are accepted), then any client end not numbered yet.
-        let port = self.real_port();
+        let port = self.port;
         let mut socks: Vec<&SockRow> = snap.socks.iter().collect();
         socks.sort_by_key(|s| {
             (
@@ -190,10 +186,11 @@ impl<W: Write> Printer<W> {
                 format!("{}{star}", self.pid(p.ppid)),
                 p.state.to_string(),
                 p.wchan.clone(),
-                p.command.replace(
-                    &format!("--port {}", self.real_port()),
-                    &format!("--port {}", self.port_text()),
-                ),
+                {
+                    let shown = self.port(self.port);
+                    p.command
+                        .replace(&format!("--port {}", self.port), &format!("--port {shown}"))
+                },
             ];
             rows.push((mark, cells));
         }
@@ -341,20 +338,12 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    fn real_port(&self) -> u16 {
-        self.port
-    }
-
-    fn port_text(&mut self) -> String {
-        let p = self.real_port();
-        self.port(p)
-    }
-
     fn port(&mut self, port: u16) -> String {
+        let server = self.port;
         match &mut self.stable {
             _ if port == 0 => "*".to_string(), // netstat's way to say "any port"
             None => port.to_string(),
-            Some(s) if port == s.port => unp::SERV_PORT.to_string(),
+            Some(_) if port == server => unp::SERV_PORT.to_string(),
             Some(s) => {
                 let n = s.ports.len() + 1;
                 s.ports
@@ -371,7 +360,7 @@ impl<W: Write> Printer<W> {
         let Some(s) = &self.stable else {
             return text.to_string();
         };
-        let port = s.port.to_string();
+        let port = self.port.to_string();
         text.split_inclusive(|c: char| !c.is_ascii_digit())
             .map(|word| {
                 let digits = word.trim_end_matches(|c: char| !c.is_ascii_digit());
@@ -380,7 +369,7 @@ impl<W: Write> Printer<W> {
                 match digits.parse::<i32>() {
                     Ok(n) if s.pids.contains_key(&n) => format!("{}{rest}", s.pids[&n]),
                     _ if digits == port => format!("{}{rest}", unp::SERV_PORT),
-                    _ if known_port.is_some() => format!("{}{rest}", known_port.unwrap_or(&port)),
+                    _ if let Some(name) = known_port => format!("{name}{rest}"),
                     _ => word.to_string(),
                 }
             })
