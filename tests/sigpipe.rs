@@ -9,7 +9,6 @@ use std::process::{Child, Stdio};
 use common::{Server, cmd, only_child, tcp_sockets, wait_for};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use procfs::net::TcpState;
 
 /// Start `client` against a fresh tcpserv04, echo one line, then kill the server's child and
 /// wait until the client's end of the connection is in CLOSE_WAIT.
@@ -37,7 +36,7 @@ fn client_of_a_dead_child(client: &str) -> (Server, Child) {
     let child = only_child(s.pid());
     kill(Pid::from_raw(child), Signal::SIGKILL).expect("kill the server's child");
     wait_for("CLOSE_WAIT on the client's end", || {
-        tcp_sockets(s.port, TcpState::CloseWait).len() == 1
+        tcp_sockets(s.port, "CLOSE_WAIT").len() == 1
     });
     (s, cli)
 }

@@ -2,6 +2,10 @@
 //! free port, and making sure that nothing a test started outlives it.
 #![allow(dead_code)] // each test file uses its own part of this module
 
+// The runner's socket-table reader, shared rather than copied.
+#[path = "../../xtask/src/sockdiag.rs"]
+pub mod sockdiag;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -163,24 +167,21 @@ pub fn closed_port() -> u16 {
     l.local_addr().expect("local_addr").port()
 }
 
-/// Sockets on `port` in LISTEN, from /proc/net/tcp.
-pub fn listeners(port: u16) -> usize {
-    procfs::net::tcp()
-        .unwrap_or_default()
+/// TCP sockets on `port` (local or foreign) in `state`, with their Recv-Q. Read the way the
+/// runner reads them (see its sockdiag.rs for why not from /proc/net/tcp).
+pub fn tcp_sockets(port: u16, state: &str) -> Vec<u32> {
+    sockdiag::dump(libc::AF_INET, libc::IPPROTO_TCP)
+        .expect("a sock_diag dump")
         .into_iter()
-        .filter(|e| e.local_address.port() == port && e.state == procfs::net::TcpState::Listen)
-        .count()
+        .filter(|s| sockdiag::tcp_state_name(s.state) == state)
+        .filter(|s| s.local.port() == port || s.remote.port() == port)
+        .map(|s| s.recv_q)
+        .collect()
 }
 
-/// TCP sockets on `port` (local or foreign) in `state`, with their Recv-Q.
-pub fn tcp_sockets(port: u16, state: procfs::net::TcpState) -> Vec<u32> {
-    procfs::net::tcp()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|e| e.state == state)
-        .filter(|e| e.local_address.port() == port || e.remote_address.port() == port)
-        .map(|e| e.rx_queue)
-        .collect()
+/// Sockets on `port` in LISTEN.
+pub fn listeners(port: u16) -> usize {
+    tcp_sockets(port, "LISTEN").len()
 }
 
 /// The one running child of a server (the one serving the current client).

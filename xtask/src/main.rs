@@ -13,6 +13,7 @@ mod programs;
 mod render;
 mod run;
 mod scenario;
+mod sockdiag;
 mod state;
 mod watch;
 

@@ -27,7 +27,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use serde::Deserialize;
 
-use crate::state::TCP_STATES;
+use crate::state::tcp_states;
 
 #[derive(Debug)]
 pub struct Scenario {
@@ -468,10 +468,10 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
         },
         "tcp" => {
             let state = c.tcp.unwrap();
-            if !TCP_STATES.contains(&state.as_str()) {
+            if !tcp_states().contains(&state.as_str()) {
                 return Err(format!(
                     "`{state}` is not a TCP state ({})",
-                    TCP_STATES.join(", ")
+                    tcp_states().join(", ")
                 ));
             }
             let side = match c.side.as_deref() {

@@ -1,14 +1,16 @@
-//! The kernel's view of a scenario, read from /proc (with the `procfs` crate) after each step:
-//! its processes, as `ps` shows them, and its sockets, as `netstat` shows them.
+//! The kernel's view of a scenario after each step: its processes, as `ps` shows them, read
+//! from /proc (with the `procfs` crate), and its sockets, as `netstat` shows them, read from the
+//! kernel's socket tables (see sockdiag.rs for why not from /proc/net/tcp).
 //!
-//! Nothing here runs ps, netstat or ss: the tables are built from the same files those tools
-//! read, filtered to the scenario's process groups and ports.
+//! Nothing here runs ps, netstat or ss: the tables are built from what those tools read,
+//! filtered to the scenario's process groups and ports.
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
-use procfs::net::{TcpState, UdpState};
 use procfs::process::{FDTarget, Process};
+
+use crate::sockdiag::{self, Sock, TCP_STATE_NAMES, tcp_state_name};
 
 /// One row of the ps-style table.
 #[derive(Clone, Debug)]
@@ -208,110 +210,105 @@ fn wchan_of(proc: &Process) -> String {
     }
 }
 
-/// The inodes of the TCP and UDP sockets whose local port is one of `ports`.
+/// The inodes of the TCP and UDP sockets with either end on one of `ports`.
 fn socket_inodes_on(ports: &[u16]) -> HashSet<u64> {
-    let tcp = procfs::net::tcp().unwrap_or_default().into_iter();
-    let tcp6 = procfs::net::tcp6().unwrap_or_default().into_iter();
-    let udp = procfs::net::udp().unwrap_or_default().into_iter();
-    let udp6 = procfs::net::udp6().unwrap_or_default().into_iter();
-    let tcp = tcp
-        .chain(tcp6)
-        .map(|e| (e.local_address.port(), e.remote_address.port(), e.inode));
-    let udp = udp
-        .chain(udp6)
-        .map(|e| (e.local_address.port(), e.remote_address.port(), e.inode));
-    tcp.chain(udp)
-        .filter(|(local, remote, inode)| {
-            *inode != 0 && (ports.contains(local) || ports.contains(remote))
+    all_sockets()
+        .into_iter()
+        .map(|(_, s)| s)
+        .filter(|s| {
+            s.inode != 0 && (ports.contains(&s.local.port()) || ports.contains(&s.remote.port()))
         })
-        .map(|(_, _, inode)| inode)
+        .map(|s| s.inode)
         .collect()
 }
 
 fn read_sockets(ports: &[u16], inodes: &HashMap<u64, (i32, String)>) -> Vec<SockRow> {
-    let ours = |local: &SocketAddr, remote: &SocketAddr, inode: u64| {
-        inodes.contains_key(&inode)
-            || ports.contains(&local.port())
-            || ports.contains(&remote.port())
-    };
-    let owner = |inode: u64| inodes.get(&inode).cloned();
-    let mut socks = Vec::new();
-    let tcp = procfs::net::tcp().unwrap_or_default();
-    let tcp6 = procfs::net::tcp6().unwrap_or_default();
-    for e in tcp.into_iter().chain(tcp6) {
-        if ours(&e.local_address, &e.remote_address, e.inode) {
-            socks.push(SockRow {
-                proto: if e.local_address.is_ipv4() {
-                    "tcp"
-                } else {
-                    "tcp6"
-                },
-                recv_q: e.rx_queue,
-                send_q: e.tx_queue,
-                local: e.local_address,
-                foreign: e.remote_address,
-                state: tcp_state_name(&e.state),
-                owner: owner(e.inode),
-            });
-        }
-    }
-    let udp = procfs::net::udp().unwrap_or_default();
-    let udp6 = procfs::net::udp6().unwrap_or_default();
-    for e in udp.into_iter().chain(udp6) {
-        if ours(&e.local_address, &e.remote_address, e.inode) {
-            socks.push(SockRow {
-                proto: if e.local_address.is_ipv4() {
-                    "udp"
-                } else {
-                    "udp6"
-                },
-                recv_q: e.rx_queue,
-                send_q: e.tx_queue,
-                local: e.local_address,
-                foreign: e.remote_address,
+    let mut socks: Vec<SockRow> = all_sockets()
+        .into_iter()
+        .filter(|(_, s)| {
+            inodes.contains_key(&s.inode)
+                || ports.contains(&s.local.port())
+                || ports.contains(&s.remote.port())
+        })
+        .map(|(proto, s)| {
+            let tcp = proto.starts_with("tcp");
+            let state = match (tcp, tcp_state_name(s.state)) {
+                (true, name) => name,
                 // netstat leaves UDP's state blank unless the socket is connected.
-                state: if matches!(e.state, UdpState::Established) {
-                    "ESTABLISHED"
-                } else {
-                    ""
-                },
-                owner: owner(e.inode),
-            });
-        }
-    }
+                (false, "ESTABLISHED") => "ESTABLISHED",
+                (false, _) => "",
+            };
+            SockRow {
+                proto,
+                recv_q: s.recv_q,
+                // netstat shows a listening socket's Send-Q as 0; the kernel's table has the
+                // backlog's limit there.
+                send_q: if state == "LISTEN" { 0 } else { s.send_q },
+                local: s.local,
+                foreign: s.remote,
+                state,
+                owner: inodes.get(&s.inode).cloned(),
+            }
+        })
+        .collect();
     // Listening sockets first, then by address: the order netstat users expect.
     socks.sort_by_key(|s| (s.proto, s.state != "LISTEN", s.local, s.foreign));
     socks
 }
 
-/// The state names netstat prints.
-pub fn tcp_state_name(state: &TcpState) -> &'static str {
-    match state {
-        TcpState::Established => "ESTABLISHED",
-        TcpState::SynSent => "SYN_SENT",
-        TcpState::SynRecv | TcpState::NewSynRecv => "SYN_RECV",
-        TcpState::FinWait1 => "FIN_WAIT1",
-        TcpState::FinWait2 => "FIN_WAIT2",
-        TcpState::TimeWait => "TIME_WAIT",
-        TcpState::Close => "CLOSE",
-        TcpState::CloseWait => "CLOSE_WAIT",
-        TcpState::LastAck => "LAST_ACK",
-        TcpState::Listen => "LISTEN",
-        TcpState::Closing => "CLOSING",
+/// Every TCP and UDP socket, IPv4 and IPv6, with netstat's name for its protocol.
+fn all_sockets() -> Vec<(&'static str, Sock)> {
+    let tables = [
+        ("tcp", libc::AF_INET, libc::IPPROTO_TCP),
+        ("tcp6", libc::AF_INET6, libc::IPPROTO_TCP),
+        ("udp", libc::AF_INET, libc::IPPROTO_UDP),
+        ("udp6", libc::AF_INET6, libc::IPPROTO_UDP),
+    ];
+    let mut all = Vec::new();
+    for (proto, family, protocol) in tables {
+        let socks = sockdiag::dump(family, protocol).unwrap_or_else(|_| from_proc_net(proto));
+        all.extend(socks.into_iter().map(|s| (proto, s)));
+    }
+    all
+}
+
+/// Where the kernel cannot answer a sock_diag dump (a kernel built without it, a diag module
+/// that is not loaded), read netstat's file instead, at the risk sockdiag.rs describes.
+fn from_proc_net(proto: &str) -> Vec<Sock> {
+    let tcp = |t: procfs::ProcResult<Vec<procfs::net::TcpNetEntry>>| -> Vec<Sock> {
+        let t = t.unwrap_or_default().into_iter();
+        t.map(|e| Sock {
+            local: e.local_address,
+            remote: e.remote_address,
+            state: e.state.to_u8(),
+            recv_q: e.rx_queue,
+            send_q: e.tx_queue,
+            inode: e.inode,
+        })
+        .collect()
+    };
+    let udp = |u: procfs::ProcResult<Vec<procfs::net::UdpNetEntry>>| -> Vec<Sock> {
+        let u = u.unwrap_or_default().into_iter();
+        u.map(|e| Sock {
+            local: e.local_address,
+            remote: e.remote_address,
+            state: e.state.to_u8(),
+            recv_q: e.rx_queue,
+            send_q: e.tx_queue,
+            inode: e.inode,
+        })
+        .collect()
+    };
+    match proto {
+        "tcp" => tcp(procfs::net::tcp()),
+        "tcp6" => tcp(procfs::net::tcp6()),
+        "udp" => udp(procfs::net::udp()),
+        _ => udp(procfs::net::udp6()),
     }
 }
 
-/// Every name `tcp_state_name` can return, for checking scenario files.
-pub const TCP_STATES: &[&str] = &[
-    "ESTABLISHED",
-    "SYN_SENT",
-    "SYN_RECV",
-    "FIN_WAIT1",
-    "FIN_WAIT2",
-    "TIME_WAIT",
-    "CLOSE",
-    "CLOSE_WAIT",
-    "LAST_ACK",
-    "LISTEN",
-    "CLOSING",
-];
+/// Every TCP state name a scenario may wait for or expect: all but the empty name of state 0
+/// and the second SYN_RECV (state 12).
+pub fn tcp_states() -> &'static [&'static str] {
+    &TCP_STATE_NAMES[1..12]
+}

@@ -1,0 +1,157 @@
+//! The runner's socket-table reader (xtask/src/sockdiag.rs) against sockets whose state these
+//! tests know: its byte offsets, state numbers and queues must agree with the kernel.
+
+mod common;
+
+use common::sockdiag::{Sock, dump, tcp_state_name};
+use nix::sys::socket::{setsockopt, sockopt};
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+/// The IPv4 sockets of `protocol` that are the server's on `port` (no peer) or either end of
+/// `client`'s connection, once `ready` holds for them (loopback delivers in the kernel's own
+/// time, so each test waits for its state, up to 5 s). Earlier users of the same port may
+/// have left connections in TIME_WAIT: they are not these.
+fn ours(
+    port: u16,
+    client: SocketAddr,
+    protocol: i32,
+    ready: impl Fn(&[Sock]) -> bool,
+) -> Vec<Sock> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut socks = dump(libc::AF_INET, protocol).expect("a sock_diag dump");
+        socks.retain(|s| {
+            (s.local.port() == port && s.remote.port() == 0)
+                || s.local == client
+                || s.remote == client
+        });
+        socks.sort_by_key(|s| (s.state, s.local));
+        if ready(&socks) || Instant::now() > deadline {
+            return socks;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn names(socks: &[Sock]) -> Vec<&'static str> {
+    socks.iter().map(|s| tcp_state_name(s.state)).collect()
+}
+
+#[test]
+fn a_dump_shows_a_connection_as_the_kernel_has_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let client = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let addr = client.local_addr().expect("addr");
+    // The client's end, the server's end waiting in the accept queue, and the listener.
+    let queued = ["ESTABLISHED", "ESTABLISHED", "LISTEN"];
+    let socks = ours(port, addr, libc::IPPROTO_TCP, |s| names(s) == queued);
+    assert_eq!(names(&socks), queued, "{socks:?}");
+    assert_eq!(
+        socks[2].recv_q, 1,
+        "one connection waits for accept: {socks:?}"
+    );
+    let client_end = socks.iter().find(|s| s.local == addr).expect("client");
+    assert_eq!(client_end.remote.port(), port);
+    assert_ne!(client_end.inode, 0, "a process holds it");
+
+    // The client closes first, so its end ends in TIME_WAIT, which no process holds.
+    let (mut served, _) = listener.accept().expect("accept");
+    drop(client);
+    assert_eq!(served.read(&mut [0; 1]).expect("read EOF"), 0);
+    drop(served);
+    let socks = ours(port, addr, libc::IPPROTO_TCP, |s| {
+        names(s).contains(&"TIME_WAIT")
+    });
+    let waiting = socks.iter().find(|s| s.local == addr);
+    let waiting = waiting.map(|s| (tcp_state_name(s.state), s.inode));
+    assert_eq!(waiting, Some(("TIME_WAIT", 0)), "{socks:?}");
+}
+
+#[test]
+fn a_dump_shows_udp_sockets_and_their_queues() {
+    let server = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let port = server.local_addr().expect("addr").port();
+    let client = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    client.connect(("127.0.0.1", port)).expect("connect");
+    client.send(b"hello").expect("send");
+    let addr = client.local_addr().expect("addr");
+    let socks = ours(port, addr, libc::IPPROTO_UDP, |s| {
+        s.iter().any(|s| s.recv_q > 0)
+    });
+    assert_eq!(names(&socks), ["ESTABLISHED", "CLOSE"], "{socks:?}");
+    // The unread datagram is counted in the server's Recv-Q, with the kernel's overhead.
+    assert!(socks[1].recv_q >= 5, "{socks:?}");
+    assert_eq!(socks[1].local, server.local_addr().expect("addr"));
+}
+
+#[test]
+fn a_dump_reads_ipv6_addresses() {
+    // Where the machine has no IPv6 loopback there is nothing to read.
+    let Ok(listener) = TcpListener::bind("[::1]:0") else {
+        return;
+    };
+    let port = listener.local_addr().expect("addr").port();
+    let socks = dump(libc::AF_INET6, libc::IPPROTO_TCP).expect("a sock_diag dump");
+    let ours: Vec<&Sock> = socks.iter().filter(|s| s.local.port() == port).collect();
+    assert_eq!(ours.len(), 1, "{socks:?}");
+    assert_eq!(ours[0].local, listener.local_addr().expect("addr"));
+    assert_eq!(tcp_state_name(ours[0].state), "LISTEN");
+}
+
+/// The reason for netlink: while other sockets come and go, /proc/net/tcp repeats and skips
+/// rows. Every dump here must show each of 40 open connections exactly once while another
+/// thread opens and closes connections on a second port.
+#[test]
+fn a_dump_shows_each_socket_once_while_others_come_and_go() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let clients: Vec<TcpStream> = (0..40)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).expect("connect"))
+        .collect();
+    let served: Vec<TcpStream> = (0..40)
+        .map(|_| listener.accept().expect("accept").0)
+        .collect();
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let other = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let addr = other.local_addr().expect("addr");
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let c = TcpStream::connect(addr).expect("connect");
+                drop(other.accept().expect("accept"));
+                // Closed with a reset (SO_LINGER 0), so that no TIME_WAIT is left behind.
+                let linger = libc::linger {
+                    l_onoff: 1,
+                    l_linger: 0,
+                };
+                setsockopt(&c, sockopt::Linger, &linger).expect("SO_LINGER");
+                drop(c);
+            }
+        })
+    };
+    for _ in 0..200 {
+        let socks = dump(libc::AF_INET, libc::IPPROTO_TCP).expect("a sock_diag dump");
+        let mut ends: Vec<_> = socks
+            .iter()
+            .filter(|s| tcp_state_name(s.state) == "ESTABLISHED")
+            .filter(|s| s.local.port() == port || s.remote.port() == port)
+            .map(|s| (s.local, s.remote))
+            .collect();
+        ends.sort();
+        let before = ends.len();
+        ends.dedup();
+        assert_eq!(
+            (before, ends.len()),
+            (80, 80),
+            "each end of 40 connections once"
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    churn.join().expect("churn thread");
+    drop((clients, served));
+}
