@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 /// The IPv4 sockets of `protocol` that are the server's on `port` (no peer) or either end of
 /// `client`'s connection, once `ready` holds for them (loopback delivers in the kernel's own
-/// time, so each test waits for its state, up to 5 s). Earlier users of the same port may
-/// have left connections in TIME_WAIT: they are not these.
+/// time, so each test waits for its state, up to 5 s). Earlier users of the same ports may
+/// have left connections in TIME_WAIT, to `port` or from `client`'s port: they are not these.
 fn ours(
     port: u16,
     client: SocketAddr,
@@ -24,8 +24,8 @@ fn ours(
         let mut socks = dump(libc::AF_INET, protocol).expect("a sock_diag dump");
         socks.retain(|s| {
             (s.local.port() == port && s.remote.port() == 0)
-                || s.local == client
-                || s.remote == client
+                || (s.local == client && s.remote.port() == port)
+                || (s.remote == client && s.local.port() == port)
         });
         socks.sort_by_key(|s| (s.state, s.local));
         if ready(&socks) || Instant::now() > deadline {
