@@ -155,3 +155,72 @@ fn a_dump_shows_each_socket_once_while_others_come_and_go() {
     churn.join().expect("churn thread");
     drop((clients, served));
 }
+
+/// The runner leaves out the sockets an earlier run left on its port, and tells them from its
+/// own by the kernel's cookie, not by addresses: Linux lets a new connection take over the
+/// addresses of one in TIME_WAIT (when TCP timestamps are on, as by default): at once if the
+/// program bound its port, and on loopback after a second if the kernel chose the port
+/// (net.ipv4.tcp_tw_reuse = 2, the default). The new connection's TIME_WAIT then has the same
+/// addresses and a new cookie.
+#[test]
+fn a_connection_that_reuses_a_time_wait_is_a_new_socket() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let server = listener.local_addr().expect("addr");
+    // Both connections set SO_REUSEADDR, or the second could not bind the first one's port.
+    let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+    let first = connect_from(any_port, server).expect("connect");
+    let client = first.local_addr().expect("addr");
+    let close_first = |mut end: TcpStream| {
+        let (mut served, _) = listener.accept().expect("accept");
+        end.shutdown(std::net::Shutdown::Write).expect("FIN");
+        assert_eq!(served.read(&mut [0; 1]).expect("EOF"), 0);
+        drop(served);
+        assert_eq!(end.read(&mut [0; 1]).expect("EOF"), 0);
+    };
+    close_first(first);
+    // The cookie of the client's end in TIME_WAIT, once it is not `not`.
+    let time_wait = |not: u64| {
+        let socks = ours(server.port(), client, libc::IPPROTO_TCP, |s| {
+            s.iter()
+                .any(|s| s.state == 6 && s.local == client && s.cookie != not)
+        });
+        let tw: Vec<u64> = socks
+            .iter()
+            .filter(|s| s.state == 6 && s.local == client)
+            .map(|s| s.cookie)
+            .collect();
+        assert_eq!(tw.len(), 1, "one TIME_WAIT for these addresses: {socks:?}");
+        tw[0]
+    };
+    let old = time_wait(0);
+
+    // Connect again from the same port: the kernel lets the new connection take over the
+    // TIME_WAIT's addresses at once, since the program chose the port itself.
+    let second = connect_from(client, server).expect("connect over a TIME_WAIT");
+    close_first(second);
+    let new = time_wait(old);
+    assert_ne!((old, new), (0, 0));
+    assert_ne!(
+        old, new,
+        "a new connection on the same addresses is a new socket"
+    );
+}
+
+/// A TCP connection from exactly `from` to `to`.
+fn connect_from(from: SocketAddr, to: SocketAddr) -> nix::Result<TcpStream> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, socket};
+    let fd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    setsockopt(&fd, sockopt::ReuseAddr, &true)?;
+    let addr = |a: SocketAddr| match a {
+        SocketAddr::V4(v4) => SockaddrIn::from(v4),
+        SocketAddr::V6(_) => unreachable!("IPv4 only"),
+    };
+    bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr(from))?;
+    connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr(to))?;
+    Ok(TcpStream::from(fd))
+}

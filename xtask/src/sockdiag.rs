@@ -36,6 +36,10 @@ pub struct Sock {
     /// The inode that /proc/PID/fd/N names (`socket:[inode]`); 0 when no process holds the
     /// socket (TIME_WAIT).
     pub inode: u64,
+    /// The kernel's number for this socket, never reused while the system runs; a connection's
+    /// TIME_WAIT keeps it. Two sockets with the same addresses, one after the other, differ
+    /// here. 0 where it is not known (read from /proc/net).
+    pub cookie: u64,
 }
 
 /// netstat's names for the TCP states, indexed by their number (include/net/tcp_states.h).
@@ -140,6 +144,8 @@ fn parse(m: &[u8]) -> Sock {
         recv_q: u32_at(m, 56),
         send_q: u32_at(m, 60),
         inode: u64::from(u32_at(m, 68)),
+        // idiag_cookie: two 32-bit halves at the end of struct inet_diag_sockid, low half first.
+        cookie: u64::from(u32_at(m, 44)) | u64::from(u32_at(m, 48)) << 32,
     }
 }
 

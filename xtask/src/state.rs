@@ -37,10 +37,19 @@ pub struct SockRow {
     pub state: &'static str,
     /// Who holds the socket: `PID/program`, or "-" when no process does (TIME_WAIT).
     pub owner: Option<(i32, String)>,
+    /// The kernel's number for the socket (see sockdiag.rs), 0 if unknown.
+    pub cookie: u64,
 }
 
 impl SockRow {
+    /// The same socket. Addresses alone are not enough: Linux lets a new connection take over
+    /// the addresses of one in TIME_WAIT (on loopback, net.ipv4.tcp_tw_reuse = 2), and the new
+    /// one, once closed, is in TIME_WAIT with the same addresses again. A scenario once lost a
+    /// client's TIME_WAIT that way, taken for one that an earlier run had left.
     fn same(&self, other: &SockRow) -> bool {
+        if self.cookie != 0 && other.cookie != 0 {
+            return self.cookie == other.cookie;
+        }
         (self.proto, self.local, self.foreign, self.state)
             == (other.proto, other.local, other.foreign, other.state)
     }
@@ -248,6 +257,7 @@ fn read_sockets(ports: &[u16], inodes: &HashMap<u64, (i32, String)>) -> Vec<Sock
                 foreign: s.remote,
                 state,
                 owner: inodes.get(&s.inode).cloned(),
+                cookie: s.cookie,
             }
         })
         .collect();
@@ -284,6 +294,7 @@ fn from_proc_net(proto: &str) -> Vec<Sock> {
             recv_q: e.rx_queue,
             send_q: e.tx_queue,
             inode: e.inode,
+            cookie: 0,
         })
         .collect()
     };
@@ -296,6 +307,7 @@ fn from_proc_net(proto: &str) -> Vec<Sock> {
             recv_q: e.rx_queue,
             send_q: e.tx_queue,
             inode: e.inode,
+            cookie: 0,
         })
         .collect()
     };
