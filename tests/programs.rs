@@ -126,14 +126,13 @@ fn bad_arguments_print_usage_and_exit_2() {
         ("tcpserv04", &["--frobnicate"]),
         ("tcpserv02", &["--backlog", "-1"]),
         ("tcpcli01", &[]),
-        ("tcpcli01", &["999.0.0.1"]),
         ("tcpcli04", &["127.0.0.1", "--port"]),
         ("zombie", &["SIGNOTHING"]),
         ("zombie", &["256"]),
         ("iterserv", &["--backlog", "lots"]),
         ("tcpcli11", &[]),
         ("tcpcli_select01", &["127.0.0.1", "extra"]),
-        ("tcpcli_select02", &["::1"]),
+        ("tcpcli_select02", &["127.0.0.1", "--port", "65536"]),
         ("tcpcli_poll01", &["--port", "1"]),
         ("chatserv", &["--port", "-1"]),
         ("chatcli", &[]),
@@ -148,6 +147,24 @@ fn bad_arguments_print_usage_and_exit_2() {
             .stderr(
                 predicate::str::contains("Usage:").and(predicate::str::contains("panicked").not()),
             );
+    }
+}
+
+/// The book's clients convert their argument with inet_pton, whose wrapper ends the program
+/// with `inet_pton error for ADDR` (err_quit, exit 1): the usage was right, the address not.
+#[test]
+fn clients_given_a_bad_address_say_inet_pton_error_and_exit_1() {
+    let clients = CLIENTS.iter().chain(&["tcpcli11", "tcpcli_select01", "chatcli"]);
+    for name in clients {
+        for addr in ["999.0.0.1", "::1", "localhost", "127.0.0"] {
+            Command::new(bin(name))
+                .arg(addr)
+                .timeout(Duration::from_secs(10))
+                .assert()
+                .code(1)
+                .stdout("")
+                .stderr(format!("inet_pton error for {addr}\n"));
+        }
     }
 }
 

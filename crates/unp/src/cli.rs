@@ -3,9 +3,12 @@
 //! Servers take `--port` and `--bind`; clients take the server's address like the book's
 //! `tcpcli <IPaddress>`, plus `--port`. clap prints a usage message and exits 2 on bad arguments.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 
 use clap::{Args, Parser};
+use nix::sys::socket::SockaddrIn;
+
+use crate::err_quit;
 
 /// `tcpservNN [--port PORT] [--bind ADDR] [--backlog N]`
 #[derive(Args, Debug, Clone)]
@@ -27,10 +30,23 @@ pub struct ServerArgs {
 pub struct ClientArgs {
     /// The server's IPv4 address, for example 127.0.0.1
     #[arg(value_name = "IPaddress")]
-    pub addr: Ipv4Addr,
+    pub addr: String,
     /// The server's port
     #[arg(long, default_value_t = crate::SERV_PORT)]
     pub port: u16,
+}
+
+impl ClientArgs {
+    /// The server's socket address, `servaddr` in the book. Like the book's Inet_pton wrapper,
+    /// an address that is not dotted-decimal IPv4 ("999.0.0.1", "::1", a host name) ends the
+    /// program with `inet_pton error for ADDR` and exit status 1.
+    pub fn servaddr(&self) -> SockaddrIn {
+        let ip: Ipv4Addr = self
+            .addr
+            .parse()
+            .unwrap_or_else(|_| err_quit(&format!("inet_pton error for {}", self.addr)));
+        SockaddrIn::from(SocketAddrV4::new(ip, self.port))
+    }
 }
 
 /// Parse the command line like clap's `Parser::parse`, but with the usage line in every error,

@@ -65,7 +65,7 @@ pub fn tcp_connect(args: &ClientArgs) -> OwnedFd {
         None,
     )
     .unwrap_or_else(|e| err_sys("socket", e));
-    let servaddr = SockaddrIn::from(SocketAddrV4::new(args.addr, args.port));
+    let servaddr = args.servaddr();
     connect(sockfd.as_raw_fd(), &servaddr).unwrap_or_else(|e| err_sys("connect", e));
     sockfd
 }

@@ -6,7 +6,6 @@
 //! client need not call bind). `END`, or EOF, ends the chat: the parent sends `END` so that the
 //! server forgets it, kills the child and waits for it, so that no zombie is left behind.
 
-use std::net::SocketAddrV4;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use clap::Parser;
@@ -38,7 +37,7 @@ fn main() {
         None,
     )
     .unwrap_or_else(|e| err_sys("socket", e));
-    let servaddr = SockaddrIn::from(SocketAddrV4::new(args.client.addr, args.client.port));
+    let servaddr = args.client.servaddr();
     // SAFETY: this program has one thread, so the child gets a consistent copy of it.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
