@@ -154,7 +154,9 @@ fn bad_arguments_print_usage_and_exit_2() {
 /// with `inet_pton error for ADDR` (err_quit, exit 1): the usage was right, the address not.
 #[test]
 fn clients_given_a_bad_address_say_inet_pton_error_and_exit_1() {
-    let clients = CLIENTS.iter().chain(&["tcpcli11", "tcpcli_select01", "chatcli"]);
+    let clients = CLIENTS
+        .iter()
+        .chain(&["tcpcli11", "tcpcli_select01", "chatcli"]);
     for name in clients {
         for addr in ["999.0.0.1", "::1", "localhost", "127.0.0"] {
             Command::new(bin(name))
