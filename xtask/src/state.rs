@@ -324,3 +324,25 @@ fn from_proc_net(proto: &str) -> Vec<Sock> {
 pub fn tcp_states() -> &'static [&'static str] {
     &TCP_STATE_NAMES[1..12]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fallback reads the same socket as the dump does, with the same inode and state.
+    #[test]
+    fn proc_net_and_sock_diag_agree_on_a_listening_socket() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let find = |socks: Vec<Sock>| {
+            let mut found: Vec<Sock> = socks.into_iter().filter(|s| s.local == addr).collect();
+            assert_eq!(found.len(), 1, "{found:?}");
+            let s = found.remove(0);
+            (s.local, s.remote, tcp_state_name(s.state), s.inode)
+        };
+        let dumped = find(sockdiag::dump(libc::AF_INET, libc::IPPROTO_TCP).expect("dump"));
+        assert_eq!(dumped, find(from_proc_net("tcp")));
+        assert_eq!(dumped.2, "LISTEN");
+        assert_ne!(dumped.3, 0);
+    }
+}
