@@ -285,37 +285,30 @@ fn all_sockets() -> Vec<(&'static str, Sock)> {
 /// Where the kernel cannot answer a sock_diag dump (a kernel built without it, a diag module
 /// that is not loaded), read netstat's file instead, at the risk sockdiag.rs describes.
 fn from_proc_net(proto: &str) -> Vec<Sock> {
-    let tcp = |t: procfs::ProcResult<Vec<procfs::net::TcpNetEntry>>| -> Vec<Sock> {
-        let t = t.unwrap_or_default().into_iter();
-        t.map(|e| Sock {
-            local: e.local_address,
-            remote: e.remote_address,
-            state: e.state.to_u8(),
-            recv_q: e.rx_queue,
-            send_q: e.tx_queue,
-            inode: e.inode,
-            cookie: 0,
-        })
-        .collect()
-    };
-    let udp = |u: procfs::ProcResult<Vec<procfs::net::UdpNetEntry>>| -> Vec<Sock> {
-        let u = u.unwrap_or_default().into_iter();
-        u.map(|e| Sock {
-            local: e.local_address,
-            remote: e.remote_address,
-            state: e.state.to_u8(),
-            recv_q: e.rx_queue,
-            send_q: e.tx_queue,
-            inode: e.inode,
-            cookie: 0,
-        })
-        .collect()
-    };
+    use procfs::net::{tcp, tcp6, udp, udp6};
+    // TCP's and UDP's entries are two types with the same fields: one macro reads both.
+    macro_rules! socks {
+        ($entries:expr) => {
+            $entries
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| Sock {
+                    local: e.local_address,
+                    remote: e.remote_address,
+                    state: e.state.to_u8(),
+                    recv_q: e.rx_queue,
+                    send_q: e.tx_queue,
+                    inode: e.inode,
+                    cookie: 0,
+                })
+                .collect()
+        };
+    }
     match proto {
-        "tcp" => tcp(procfs::net::tcp()),
-        "tcp6" => tcp(procfs::net::tcp6()),
-        "udp" => udp(procfs::net::udp()),
-        _ => udp(procfs::net::udp6()),
+        "tcp" => socks!(tcp()),
+        "tcp6" => socks!(tcp6()),
+        "udp" => socks!(udp()),
+        _ => socks!(udp6()),
     }
 }
 
