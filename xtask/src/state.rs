@@ -44,8 +44,8 @@ pub struct SockRow {
 impl SockRow {
     /// The same socket. Addresses alone are not enough: Linux lets a new connection take over
     /// the addresses of one in TIME_WAIT (on loopback, net.ipv4.tcp_tw_reuse = 2), and the new
-    /// one, once closed, is in TIME_WAIT with the same addresses again. A scenario once lost a
-    /// client's TIME_WAIT that way, taken for one that an earlier run had left.
+    /// one, once closed, is in TIME_WAIT with the same addresses again: it is this run's, not
+    /// one an earlier run left (tests/sockdiag.rs shows the kernel doing it).
     fn same(&self, other: &SockRow) -> bool {
         if self.cookie != 0 && other.cookie != 0 {
             return self.cookie == other.cookie;
