@@ -11,10 +11,12 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
+use crate::lab::Lab;
+use crate::netns::HostSpec;
 use crate::programs::{Ending, INTERRUPTED, Programs};
 use crate::render::Printer;
 use crate::scenario::{Action, Cond, Scenario, Side, Step};
-use crate::state::{Snapshot, SockRow};
+use crate::state::{Snapshot, SockRow, Sockets};
 
 /// How a run ended.
 pub enum Outcome {
@@ -25,31 +27,48 @@ pub enum Outcome {
     Quit,
 }
 
-/// Where the scenario runs: the lesson's programs, and the address and port they use.
+/// Where the scenario runs: the lesson's programs, the hosts and the port they use.
 pub struct Setup<'a> {
     pub bins: &'a Path,
-    pub host: &'a str,
+    pub hosts: &'a [HostSpec],
     pub port: u16,
     /// `--step`: wait for Enter before each step.
     pub step_by_step: bool,
     /// Placeholders for PIDs, ports and timings (for the course notes).
     pub stable: bool,
+    /// `--pcap FILE`: write every packet of the run there at the end.
+    pub pcap: Option<&'a Path>,
 }
 
 /// What the engine carries from step to step.
 struct Run<'a> {
     setup: &'a Setup<'a>,
     progs: Programs,
-    /// Sockets already on the port when the run began (an earlier run's TIME_WAIT).
+    /// The run's own network; None on the machine's own network (`--host-network`).
+    lab: Option<Lab>,
+    /// On the machine's own network: sockets already on the port when the run began (an
+    /// earlier run's TIME_WAIT), which are not this run's.
     before: Vec<SockRow>,
+    /// How many frames had been captured when the step began: the step's packets follow.
+    step_frames: usize,
+    /// Numbers each connection's sequence numbers from its first, as tcpdump does.
+    tcpdump: crate::wire::Tcpdump,
 }
 
 /// How often conditions are checked while a step waits.
 const POLL: Duration = Duration::from_millis(5);
 
-pub fn play<W: Write>(scenario: &Scenario, setup: &Setup, p: &mut Printer<W>) -> Outcome {
+pub fn play<W: Write>(
+    scenario: &Scenario,
+    setup: &Setup,
+    lab: Option<Lab>,
+    p: &mut Printer<W>,
+) -> Outcome {
     let started = Instant::now();
-    let before = Snapshot::read(&Default::default(), &[setup.port]).socks;
+    let before = match lab {
+        Some(_) => Vec::new(),
+        None => Snapshot::read(&Default::default(), Sockets::Ports(&[setup.port])).socks,
+    };
     if !before.is_empty() && !setup.stable {
         let n = before.len();
         p.line(&format!(
@@ -59,8 +78,37 @@ pub fn play<W: Write>(scenario: &Scenario, setup: &Setup, p: &mut Printer<W>) ->
     let mut run = Run {
         setup,
         progs: Programs::new(),
+        lab,
         before,
+        step_frames: 0,
+        tcpdump: Default::default(),
     };
+    let outcome = steps(scenario, &mut run, p, started);
+    if let (Some(path), Some(lab)) = (setup.pcap, &run.lab) {
+        let frames = lab.capture.frames();
+        match crate::wire::write_pcap(path, lab.capture.started, &frames) {
+            Ok(()) => p.line(&format!(
+                "{} packets written to {}",
+                frames.len(),
+                path.display()
+            )),
+            Err(e) => {
+                p.line(&format!("error: cannot write {}: {e}", path.display()));
+                return Outcome::Failed;
+            }
+        }
+    }
+    outcome
+}
+
+/// Play every step; stop at the first that fails.
+fn steps<W: Write>(
+    scenario: &Scenario,
+    run: &mut Run,
+    p: &mut Printer<W>,
+    started: Instant,
+) -> Outcome {
+    let setup = run.setup;
     let total = scenario.steps.len();
     let mut checks = 0;
     for (i, step) in scenario.steps.iter().enumerate() {
@@ -83,6 +131,7 @@ pub fn play<W: Write>(scenario: &Scenario, setup: &Setup, p: &mut Printer<W>) ->
             panic!("XTASK_TEST_PANIC_AT_STEP={}", i + 1);
         }
         let mark = run.progs.log.lock().map_or(0, |l| l.len());
+        run.step_frames = run.frames_now();
         let mut failures = Vec::new();
         if let Err(e) = run.act(step, p) {
             failures.push(e);
@@ -96,23 +145,25 @@ pub fn play<W: Write>(scenario: &Scenario, setup: &Setup, p: &mut Printer<W>) ->
             (run.view(), Vec::new())
         };
         let snap = &view.snap;
-        let progs = &run.progs;
         p.learn(snap);
+        let packets = run.packet_lines(view.frames, setup.stable);
+        let progs = &run.progs;
         if step.quiet {
             p.remember(snap);
         } else {
             p.output(&progs.log.lock().unwrap_or_else(|e| e.into_inner())[mark..]);
+            p.packets(&packets);
             p.state(snap);
         }
         for msg in &failures {
             p.check(false, msg);
         }
         for (cond, result) in step.wait.iter().zip(&waited) {
-            report(p, cond, result, progs, &mut failures);
+            report(p, cond, result, &run, &mut failures);
         }
         for cond in &step.expect {
-            let result = eval(cond, &view, progs, setup.port);
-            report(p, cond, &result, progs, &mut failures);
+            let result = eval(cond, &view, &run);
+            report(p, cond, &result, &run, &mut failures);
         }
         checks += step.wait.len() + step.expect.len();
         if !failures.is_empty() {
@@ -170,10 +221,16 @@ fn report<W: Write>(
     p: &mut Printer<W>,
     cond: &Cond,
     result: &Result<(), String>,
-    progs: &Programs,
+    run: &Run,
     failures: &mut Vec<String>,
 ) {
-    let what = describe(cond, progs);
+    let what = describe(cond, &run.progs);
+    if matches!(cond, Cond::Packet { .. }) && run.lab.is_none() {
+        p.line(&format!(
+            "  - not run: {what} (no capture on the machine's own network)"
+        ));
+        return;
+    }
     match result {
         Ok(()) => p.check(true, &what),
         Err(seen) => {
@@ -196,19 +253,54 @@ impl Run<'_> {
                 names,
                 program,
                 args,
+                host,
             } => {
-                let port = setup.port.to_string();
-                let args: Vec<String> = args
-                    .iter()
-                    .map(|a| a.replace("{host}", setup.host).replace("{port}", &port))
-                    .collect();
+                let args: Vec<String> = args.iter().map(|a| self.fill(a, host)).collect();
                 let line = std::iter::once(program.as_str()).chain(args.iter().map(String::as_str));
                 let line = line.collect::<Vec<_>>().join(" ");
+                let ns = match &self.lab {
+                    Some(lab) => Some(lab.ns_fd(host).ok_or(format!(
+                        "cannot start {program} on {host}: the host is down"
+                    ))?),
+                    None => None,
+                };
+                let path = setup.bins.join(program);
                 for name in names {
-                    let pid = self.progs.start(name, &setup.bins.join(program), &args)?;
-                    p.action(&format!("$ {line} &"), Some((name, pid)));
+                    let pid = self.progs.start(name, &path, &args, host, ns)?;
+                    let prompt = if setup.hosts.len() > 1 {
+                        format!("{host}$ {line} &")
+                    } else {
+                        format!("$ {line} &")
+                    };
+                    p.action(&prompt, Some((name, pid)));
                 }
                 Ok(())
+            }
+            Action::Crash { host } => {
+                p.action(
+                    &format!("{host} crashes: its cable is pulled and its processes vanish"),
+                    None,
+                );
+                self.crash(host)
+            }
+            Action::Reboot { host } => {
+                p.action(
+                    &format!("{host} reboots: a new kernel, the same addresses"),
+                    None,
+                );
+                if self.lab.as_ref().is_some_and(|l| l.is_up(host)) {
+                    self.crash(host)?;
+                }
+                let lab = self.lab.as_mut().ok_or("reboot needs the run's hosts")?;
+                lab.reboot(host).map_err(|e| format!("reboot {host}: {e}"))
+            }
+            Action::Shutdown { host } => self.shutdown(host, p),
+            Action::Route { host, route } => {
+                let lab = self.lab.as_ref().ok_or("route needs the run's hosts")?;
+                p.action(&format!("{host}# route add {}", show_route(route)), None);
+                lab.net
+                    .add_route(host, route)
+                    .map_err(|e| format!("route on {host}: {e}"))
             }
             Action::Type { to, line, repeat } => {
                 let lines: Vec<String> = (1..=*repeat)
@@ -245,6 +337,85 @@ impl Run<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// `{port}`, `{host}` (the address of `host`, where the program runs) and `{NAME}` (the
+    /// address of host NAME) in a program's argument.
+    fn fill(&self, arg: &str, host: &str) -> String {
+        let mut arg = arg.replace("{port}", &self.setup.port.to_string());
+        for h in self.setup.hosts {
+            let addr = h.addr.to_string();
+            if h.name == host {
+                arg = arg.replace("{host}", &addr);
+            }
+            arg = arg.replace(&format!("{{{}}}", h.name), &addr);
+        }
+        arg
+    }
+
+    /// The host stops dead: cut off first, so that nothing its dying processes' sockets would
+    /// send (FIN, RST) leaves it; then every process on it is killed, as a power cut would.
+    fn crash(&mut self, host: &str) -> Result<(), String> {
+        let lab = self.lab.as_mut().ok_or("crash needs the run's hosts")?;
+        lab.crash(host).map_err(|e| format!("crash {host}: {e}"))?;
+        self.progs.signal_host(host, Signal::SIGKILL);
+        Ok(())
+    }
+
+    /// Shut the host down as init does (§5.16): SIGTERM to every process, a pause for them to
+    /// end, then SIGKILL to whatever is left. The host's kernel keeps running, so the dying
+    /// processes' connections are closed properly: a FIN goes out for each.
+    fn shutdown<W: Write>(&mut self, host: &str, p: &mut Printer<W>) -> Result<(), String> {
+        p.action(
+            &format!("{host}# shutdown: SIGTERM to every process, then SIGKILL"),
+            None,
+        );
+        self.progs.signal_host(host, Signal::SIGTERM);
+        // init waits a few seconds for the processes to end; so does this, no longer than it
+        // must: until every one of them has ended.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            self.progs.reap();
+            let pgids: Vec<i32> = self
+                .progs
+                .list
+                .iter()
+                .filter(|g| g.host == host)
+                .map(|g| g.pid)
+                .collect();
+            let snap = self.view().snap;
+            let alive = snap
+                .procs
+                .iter()
+                .any(|q| pgids.contains(&q.pgid) && q.state != 'Z');
+            if !alive || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(POLL);
+        }
+        let killed = self.progs.signal_host(host, Signal::SIGKILL);
+        if killed > 0 {
+            p.action(
+                &format!("{host}: SIGKILL to the {killed} group(s) still running"),
+                None,
+            );
+        }
+        Ok(())
+    }
+
+    /// The step's packets, one tcpdump line each, up to the `upto`th frame captured.
+    fn packet_lines(&mut self, upto: usize, stable: bool) -> Vec<String> {
+        let Some(lab) = &self.lab else {
+            return Vec::new();
+        };
+        let frames = lab.capture.frames();
+        let step = &frames[self.step_frames.min(upto)..upto];
+        step.iter().map(|f| self.tcpdump.line(f, stable)).collect()
+    }
+
+    /// How many frames have been captured so far (none on the machine's own network).
+    fn frames_now(&self) -> usize {
+        self.lab.as_ref().map_or(0, |l| l.capture.frames().len())
     }
 
     /// Send `signal` to the program `name`, or to each of its running children.
@@ -289,11 +460,7 @@ impl Run<'_> {
                 return Err(Interrupted);
             }
             let view = self.view();
-            let results: Vec<_> = step
-                .wait
-                .iter()
-                .map(|c| eval(c, &view, &self.progs, self.setup.port))
-                .collect();
+            let results: Vec<_> = step.wait.iter().map(|c| eval(c, &view, self)).collect();
             if results.iter().all(Result::is_ok) {
                 return Ok((view, results));
             }
@@ -323,11 +490,17 @@ impl Run<'_> {
             .map(|p| p.pid)
             .collect();
         let log_len = self.progs.log.lock().map_or(0, |l| l.len());
-        let snap = Snapshot::read(&self.progs.pgids, &[self.setup.port]).without(&self.before);
+        let frames = self.frames_now();
+        let snap = match &self.lab {
+            Some(lab) => Snapshot::read(&self.progs.pgids, Sockets::Hosts(&lab.views())),
+            None => Snapshot::read(&self.progs.pgids, Sockets::Ports(&[self.setup.port]))
+                .without(&self.before),
+        };
         View {
             snap,
             log_len,
             done,
+            frames,
         }
     }
 }
@@ -339,10 +512,14 @@ struct View {
     log_len: usize,
     /// The programs whose output had been read to the end.
     done: HashSet<i32>,
+    /// How many frames had been captured, read before the socket tables.
+    frames: usize,
 }
 
 /// Check one condition against the state. `Err` says what was seen instead.
-fn eval(cond: &Cond, view: &View, progs: &Programs, port: u16) -> Result<(), String> {
+fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
+    let progs = &run.progs;
+    let port = run.setup.port;
     let snap = &view.snap;
     let holds = |ok: bool, seen: String| if ok { Ok(()) } else { Err(seen) };
     let count_ok = |n: usize, want: Option<usize>| want.map_or(n > 0, |w| n == w);
@@ -427,6 +604,43 @@ fn eval(cond: &Cond, view: &View, progs: &Programs, port: u16) -> Result<(), Str
                 .count();
             holds(count_ok(n, *count), format!("{n}"))
         }
+        Cond::Packet {
+            kind,
+            from,
+            to,
+            side,
+            count,
+        } => {
+            let Some(lab) = &run.lab else {
+                return Ok(()); // not run: `report` says so
+            };
+            let addr = |h: &Option<String>| {
+                h.as_ref()
+                    .and_then(|h| run.setup.hosts.iter().find(|x| &x.name == h))
+                    .map(|x| x.addr)
+            };
+            let frames = lab.capture.frames();
+            let step = &frames[run.step_frames.min(view.frames)..view.frames];
+            let want = crate::wire::Kind::from_name(kind).expect("kinds were checked");
+            let seen: Vec<_> = step
+                .iter()
+                .filter_map(crate::wire::summarize)
+                .filter(|s| s.matches(want))
+                .filter(|s| addr(from).is_none_or(|a| s.src_ip() == a))
+                .filter(|s| addr(to).is_none_or(|a| s.dst_ip() == a))
+                .filter(|s| match side {
+                    None => true,
+                    Some(Side::Server) => s.src_port() == Some(port),
+                    Some(Side::Client) => s.dst_port() == Some(port),
+                })
+                .collect();
+            let n = seen.len();
+            let all = step.len();
+            holds(
+                count_ok(n, *count),
+                format!("{n} such packets among the step's {all}"),
+            )
+        }
         Cond::Udp { n } => {
             let u = snap
                 .socks
@@ -506,6 +720,44 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
             format!("{n} in {state}{side}{q}")
         }
         Cond::Udp { n } => n_of(*n, "UDP socket", "UDP sockets"),
+        Cond::Packet {
+            kind,
+            from,
+            to,
+            side,
+            count,
+        } => {
+            let what = match count {
+                None => format!("a {kind}"),
+                Some(0) => format!("no {kind}"),
+                Some(1) => format!("1 {kind}"),
+                Some(n) => format!("{n} {kind}s"),
+            };
+            let mut text = format!("{what} on the wire");
+            if let Some(h) = from {
+                text += &format!(" from {h}");
+            }
+            if let Some(h) = to {
+                text += &format!(" to {h}");
+            }
+            match side {
+                Some(Side::Server) => text += " from the server's port",
+                Some(Side::Client) => text += " to the server's port",
+                None => {}
+            }
+            text
+        }
+    }
+}
+
+/// A route as `ip route` writes it.
+fn show_route(r: &crate::netns::Route) -> String {
+    use crate::netns::RouteKind;
+    let to = format!("{}/{}", r.to, r.prefix);
+    match r.how {
+        RouteKind::Via(gw) => format!("{to} via {gw}"),
+        RouteKind::Unreachable => format!("unreachable {to}"),
+        RouteKind::Blackhole => format!("blackhole {to}"),
     }
 }
 

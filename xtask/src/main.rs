@@ -5,9 +5,12 @@
 //! did not build or start, or the port is in use; 2 for a usage mistake (an unknown lesson, a
 //! scenario file with an error); 130 when interrupted (SIGINT, SIGTERM, SIGHUP).
 
+mod capture;
 mod diff;
 mod engine;
+mod lab;
 mod lessons;
+mod netns;
 mod notes;
 mod programs;
 mod render;
@@ -16,6 +19,7 @@ mod scenario;
 mod sockdiag;
 mod state;
 mod watch;
+mod wire;
 
 use std::process::ExitCode;
 

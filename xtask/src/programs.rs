@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
+use std::os::fd::RawFd;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{ChildStdin, Command, Stdio};
@@ -50,6 +51,8 @@ pub struct Line {
 pub struct Program {
     pub name: String,
     pub pid: i32,
+    /// The host (network namespace) it runs on.
+    pub host: String,
     /// Where typed lines go: a thread that writes them to the program's standard input, so
     /// that a program that stops reading never blocks the runner. Dropping it closes the pipe
     /// once everything typed before has been written.
@@ -120,19 +123,31 @@ impl Programs {
             .expect("scenario names were checked")
     }
 
-    /// Start `path` with `args` in a new process group, its three standard streams piped.
-    pub fn start(&mut self, name: &str, path: &Path, args: &[String]) -> Result<i32, String> {
+    /// Start `path` with `args` in a new process group, its three standard streams piped, on
+    /// `host`: in the network namespace `ns` when given, else in the runner's.
+    pub fn start(
+        &mut self,
+        name: &str,
+        path: &Path,
+        args: &[String],
+        host: &str,
+        ns: Option<RawFd>,
+    ) -> Result<i32, String> {
         let mut cmd = Command::new(path);
         cmd.args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         cmd.process_group(0);
-        // SAFETY: the closure runs in the child between fork and exec and only calls prctl,
-        // which is async-signal-safe. If the runner is killed with SIGKILL and cannot clean up,
-        // the kernel then kills the program too.
+        // SAFETY: the closure runs in the child between fork and exec and only makes system
+        // calls (setns, prctl), which are async-signal-safe. The child enters its host's
+        // namespace before exec, so the program never sees the runner's network. If the runner
+        // is killed with SIGKILL and cannot clean up, the kernel then kills the program too.
         unsafe {
-            cmd.pre_exec(|| {
+            cmd.pre_exec(move || {
+                if let Some(fd) = ns {
+                    crate::netns::enter(fd)?;
+                }
                 nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
             });
         }
@@ -151,6 +166,7 @@ impl Programs {
         self.list.push(Program {
             name: name.to_string(),
             pid,
+            host: host.to_string(),
             stdin: child.stdin.take().map(|pipe| self.feed(name, pipe)),
             ending: None,
             open_pipes,
@@ -275,6 +291,16 @@ impl Programs {
                     .push(line);
             }
         }
+    }
+
+    /// Send `signal` to the process group of every program running on `host` (each program
+    /// and the children it forked). Returns how many groups were signalled.
+    pub fn signal_host(&self, host: &str, signal: Signal) -> usize {
+        self.list
+            .iter()
+            .filter(|p| p.host == host && p.ending.is_none())
+            .filter(|p| killpg(Pid::from_raw(p.pid), signal).is_ok())
+            .count()
     }
 
     /// SIGKILL every process group, then reap until no child is left (or 3 s have passed).

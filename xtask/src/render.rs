@@ -26,6 +26,8 @@ pub struct Printer<W: Write> {
     prev: Snapshot,
     /// The scenario's server port.
     port: u16,
+    /// Whether the run has several hosts: then each row says which one.
+    hosts: bool,
 }
 
 /// The placeholders of stable mode.
@@ -54,6 +56,7 @@ impl<W: Write> Printer<W> {
             stable,
             prev: Snapshot::default(),
             port,
+            hosts: false,
         };
         p.pid(std::process::id() as i32); // the runner is p0
         p
@@ -64,6 +67,23 @@ impl<W: Write> Printer<W> {
         let out = std::io::stdout();
         let tty = out.is_terminal();
         Printer::new(out, tty, stable, port)
+    }
+
+    /// Show a HOST column in both tables (for runs with several hosts).
+    pub fn show_hosts(&mut self, on: bool) {
+        self.hosts = on;
+    }
+
+    /// The packets of the step, one line each (tcpdump's format or a diagram's rows).
+    pub fn packets(&mut self, lines: &[String]) {
+        if lines.is_empty() {
+            return;
+        }
+        let _ = writeln!(self.out);
+        for line in lines {
+            let line = self.text(line);
+            let _ = writeln!(self.out, "  {line}");
+        }
     }
 
     pub fn line(&mut self, text: &str) {
@@ -176,12 +196,13 @@ impl<W: Write> Printer<W> {
         let runner = std::process::id() as i32;
         let mut rows = vec![(
             Mark::Same,
-            ["PID", "PPID", "STAT", "WCHAN", "COMMAND"].map(String::from),
+            ["HOST", "PID", "PPID", "STAT", "WCHAN", "COMMAND"].map(String::from),
         )];
         let key = |p: &ProcRow| p.pid;
         for (mark, p) in marked(&snap.procs, &prev.procs, key, |a, b| a.state != b.state) {
             let star = if p.ppid == runner { "*" } else { "" };
             let cells = [
+                p.host.clone(),
                 self.pid(p.pid),
                 format!("{}{star}", self.pid(p.ppid)),
                 p.state.to_string(),
@@ -212,6 +233,7 @@ impl<W: Write> Printer<W> {
 
     fn sockets(&mut self, snap: &Snapshot, prev: &Snapshot) {
         let header = [
+            "HOST",
             "Proto",
             "Recv-Q",
             "Send-Q",
@@ -248,6 +270,7 @@ impl<W: Write> Printer<W> {
                 None => "-".to_string(),
             };
             let cells = [
+                s.host.clone(),
                 s.proto.to_string(),
                 s.recv_q.to_string(),
                 s.send_q.to_string(),
@@ -292,8 +315,10 @@ impl<W: Write> Printer<W> {
         let _ = writeln!(self.out, "\n{line}");
     }
 
-    /// Left-aligned columns, two spaces apart, after the mark column.
+    /// Left-aligned columns, two spaces apart, after the mark column. The first column is the
+    /// host, shown only when the run has several.
     fn table<const N: usize>(&mut self, rows: &[(Mark, [String; N])]) {
+        let skip = usize::from(!self.hosts);
         let mut widths = [0; N];
         for (_, row) in rows {
             for (w, cell) in widths.iter_mut().zip(row) {
@@ -302,7 +327,7 @@ impl<W: Write> Printer<W> {
         }
         for (i, (mark, row)) in rows.iter().enumerate() {
             let mut line = String::new();
-            for (c, cell) in row.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate().skip(skip) {
                 line.push_str(cell);
                 if c + 1 < N {
                     line.push_str(&" ".repeat(widths[c] - cell.chars().count() + 2));

@@ -1,11 +1,14 @@
-//! `cargo xtask run <lesson>`: build the lesson's programs and play its scenario.
+//! `cargo xtask run <lesson>`: build the lesson's programs, make the run's hosts (network
+//! namespaces of its own), and play its scenario.
 
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::engine::{self, Outcome, Setup};
+use crate::lab::Lab;
 use crate::lessons;
+use crate::netns;
 use crate::programs;
 use crate::render::Printer;
 use crate::scenario::{Action, Scenario};
@@ -14,10 +17,18 @@ use crate::scenario::{Action, Scenario};
 pub struct Args {
     /// The lesson to play, for example ch5-sigchld (`cargo xtask list` shows them all)
     lesson: String,
-    /// The port the scenario's servers use: 9877 (the book's SERV_PORT) when free, else any
-    /// free port; 0 asks for any free port
+    /// The port the scenario's servers use: 9877, the book's SERV_PORT, which is always free
+    /// in the run's own namespaces (with --host-network: 9877 when free, else any free port;
+    /// 0 asks for any free port)
     #[arg(long)]
     port: Option<u16>,
+    /// Run on this machine's own network instead of namespaces of the run's own, so that `ss`
+    /// and `tcpdump` beside it see the programs: free ports, one host, no packet capture
+    #[arg(long)]
+    host_network: bool,
+    /// Write every packet of the run to FILE, a pcap file for `tcpdump -r` or Wireshark
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
     /// Play this scenario file instead of the lesson's own
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
@@ -29,8 +40,12 @@ pub struct Args {
     stable: bool,
 }
 
-/// The scenarios run on the loopback address, so that nothing leaves the machine.
+/// On the machine's own network, the scenarios run on the loopback address, so that nothing
+/// leaves the machine.
 const HOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
+
+/// Exit status when a lesson cannot be played here at all (it needs namespaces).
+const NOT_RUN: u8 = 3;
 
 pub fn run(args: Args) -> ExitCode {
     let Some(lesson) = lessons::all()
@@ -73,28 +88,89 @@ pub fn run(args: Args) -> ExitCode {
         Ok(dir) => dir,
         Err(e) => return fail(&e),
     };
-    let port = match choose_port(args.port) {
-        Ok(p) => p,
-        Err(e) => return fail(&e),
+    let lab = if args.host_network {
+        None
+    } else {
+        match make_lab(&scenario) {
+            Ok(lab) => Some(lab),
+            Err(e) => {
+                let why = format!("cannot make network namespaces here ({e})");
+                if std::env::var("CI").is_ok_and(|v| v == "true") {
+                    return fail(&format!("{why}; CI=true refuses to fall back"));
+                }
+                if scenario.networked() {
+                    eprintln!("not run: {} needs hosts of its own, and {why}", args.lesson);
+                    return ExitCode::from(NOT_RUN);
+                }
+                eprintln!(
+                    "note: {why}: running on this machine's network instead (a free port, \
+                     no packet capture: packet checks are not run)"
+                );
+                None
+            }
+        }
+    };
+    if args.host_network && scenario.networked() {
+        eprintln!(
+            "not run: {} has hosts of its own, which need the run's namespaces",
+            args.lesson
+        );
+        return ExitCode::from(NOT_RUN);
+    }
+    let port = match (&lab, args.port) {
+        (Some(_), None | Some(0)) => unp::SERV_PORT,
+        (Some(_), Some(p)) => p,
+        (None, asked) => match choose_port(asked) {
+            Ok(p) => p,
+            Err(e) => return fail(&e),
+        },
     };
     let s = &scenario.lesson;
     println!("{} · {} · UNP §{}", args.lesson, s.title, s.section);
     let shown = if args.stable { unp::SERV_PORT } else { port };
-    println!("Servers listen on {HOST}:{shown}.");
-    let host = HOST.to_string();
+    match &lab {
+        Some(_) if scenario.networked() => {
+            let hosts: Vec<String> = scenario
+                .hosts
+                .iter()
+                .map(|h| format!("{} {}", h.name, h.addr))
+                .collect();
+            println!(
+                "Hosts: {}, on a switch; servers use port {shown}.",
+                hosts.join(", ")
+            );
+        }
+        Some(_) => println!("One host, its loopback only; servers listen on {HOST}:{shown}."),
+        None => println!("On this machine's own network: servers listen on {HOST}:{shown}."),
+    }
+    if lab.is_some() && !args.stable {
+        let pid = std::process::id();
+        println!("(The run's own network namespaces; to watch: cargo xtask watch --run {pid})");
+    }
     let setup = Setup {
         bins: &bins,
-        host: &host,
+        hosts: &scenario.hosts,
         port,
         step_by_step: args.step,
         stable: args.stable,
+        pcap: args.pcap.as_deref(),
     };
     let mut printer = Printer::<std::io::Stdout>::stdout(args.stable, port);
-    match engine::play(&scenario, &setup, &mut printer) {
+    printer.show_hosts(scenario.hosts.len() > 1);
+    match engine::play(&scenario, &setup, lab, &mut printer) {
         Outcome::Passed | Outcome::Quit => ExitCode::SUCCESS,
         Outcome::Failed => ExitCode::FAILURE,
         Outcome::Interrupted => ExitCode::from(130),
     }
+}
+
+/// The run's hosts. Without root, the runner first enters a user namespace of its own, in
+/// which it may make network namespaces.
+fn make_lab(scenario: &Scenario) -> std::io::Result<Lab> {
+    if !nix::unistd::geteuid().is_root() {
+        netns::own_user_namespace()?;
+    }
+    Lab::build(&scenario.hosts)
 }
 
 fn fail(msg: &str) -> ExitCode {

@@ -14,12 +14,27 @@
 //! expect = [{ tcp = "LISTEN", count = 1 }]           # claims checked on the state after it
 //! ```
 //!
-//! Actions: `start = "PROGRAM ARGS"` (with `as`), `type = "LINE"` and `to` (with `repeat = N`:
-//! N lines, `{n}` numbering them), `close = NAME` (closes its standard input),
-//! `signal = "SIGSTOP"` and `to` (with `child = true`: every running child of NAME instead).
+//! Actions: `start = "PROGRAM ARGS"` (with `as`, and `on = HOST`), `type = "LINE"` and `to`
+//! (with `repeat = N`: N lines, `{n}` numbering them), `close = NAME` (closes its standard
+//! input), `signal = "SIGSTOP"` and `to` (with `child = true`: every running child of NAME
+//! instead); on a host: `crash = HOST`, `reboot = HOST`, `shutdown = HOST`, and
+//! `route = "ADDR unreachable"` with `on = HOST`.
 //! `as`, `to` and `close` take a name or a list of names: `as = ["a", "b"]` starts two copies.
-//! Conditions are in [`Cond`]. A mistake is reported as
-//! `FILE: step N: what is wrong`.
+//! In a program's arguments `{port}` is the server port, `{host}` the address of the host it
+//! runs on, and `{NAME}` the address of host NAME.
+//!
+//! A lesson may declare its hosts, each a network namespace on the run's network
+//! 192.0.2.0/24; without any, it runs on one host, `host`, with only its loopback, 127.0.0.1:
+//!
+//! ```toml
+//! [[host]]
+//! name = "server"
+//! addr = "192.0.2.2"
+//! sysctl = { "net.ipv4.tcp_retries2" = 3 }   # its kernel's settings
+//! routes = ["192.0.2.200 unreachable"]       # beyond its link's own
+//! ```
+//!
+//! Conditions are in [`Cond`]. A mistake is reported as `FILE: step N: what is wrong`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -27,13 +42,40 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use serde::Deserialize;
 
+use crate::netns::{self, HostSpec, Route};
 use crate::state::tcp_states;
 
 #[derive(Debug)]
 pub struct Scenario {
     pub lesson: LessonInfo,
+    /// The run's hosts; the first is where programs run unless a step says `on`.
+    pub hosts: Vec<HostSpec>,
     pub steps: Vec<Step>,
 }
+
+impl Scenario {
+    /// Whether the lesson declared hosts of its own (a network of namespaces joined by a
+    /// switch) rather than running on the one loopback host.
+    pub fn networked(&self) -> bool {
+        self.hosts.iter().any(|h| !h.addr.is_loopback())
+    }
+}
+
+/// The packets a `packet` condition can name, as the narrations name them.
+pub const PACKET_KINDS: &[&str] = &[
+    "SYN",
+    "SYN-ACK",
+    "FIN",
+    "RST",
+    "ACK",
+    "data",
+    "UDP",
+    "ICMP",
+    "ICMP port unreachable",
+    "ICMP host unreachable",
+    "ICMP net unreachable",
+    "ARP",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,11 +101,12 @@ pub struct Step {
 #[derive(Debug, Clone)]
 pub enum Action {
     None,
-    /// Start one copy of the program per name.
+    /// Start one copy of the program per name, on the host `host`.
     Start {
         names: Vec<String>,
         program: String,
         args: Vec<String>,
+        host: String,
     },
     /// Type the line `repeat` times (`{n}` in it counts 1, 2, ...) into each program.
     Type {
@@ -78,6 +121,23 @@ pub enum Action {
         to: Vec<String>,
         signal: Signal,
         children: bool,
+    },
+    /// The host stops dead: no FIN, no RST, nothing more leaves or reaches it.
+    Crash {
+        host: String,
+    },
+    /// The host comes back after a crash, with the same address and no connections.
+    Reboot {
+        host: String,
+    },
+    /// The host is shut down as init does it: SIGTERM to every process, then SIGKILL.
+    Shutdown {
+        host: String,
+    },
+    /// A route is added on the host.
+    Route {
+        host: String,
+        route: Route,
     },
 }
 
@@ -123,6 +183,17 @@ pub enum Cond {
     },
     /// `{ udp = N }`: how many UDP sockets the scenario has.
     Udp { n: usize },
+    /// `{ packet = "RST", from = HOST, to = HOST, side = "server", count = N }`: packets of a
+    /// kind (one of PACKET_KINDS) captured during this step; from or to a host, or sent by
+    /// the server's side (from the server's port) or the client's side (to it). Without
+    /// count, at least one; `count = 0` says none was.
+    Packet {
+        kind: String,
+        from: Option<String>,
+        to: Option<String>,
+        side: Option<Side>,
+        count: Option<usize>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -138,7 +209,20 @@ pub enum Side {
 struct RawScenario {
     lesson: LessonInfo,
     #[serde(default)]
+    host: Vec<RawHost>,
+    #[serde(default)]
     step: Vec<RawStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    name: String,
+    addr: String,
+    #[serde(default)]
+    sysctl: std::collections::BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    routes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -155,6 +239,11 @@ struct RawStep {
     signal: Option<String>,
     to: Option<Names>,
     child: Option<bool>,
+    on: Option<String>,
+    crash: Option<String>,
+    reboot: Option<String>,
+    shutdown: Option<String>,
+    route: Option<String>,
     #[serde(default)]
     wait: Vec<RawCond>,
     #[serde(default)]
@@ -200,6 +289,9 @@ struct RawCond {
     udp: Option<usize>,
     count: Option<usize>,
     stat: Option<String>,
+    packet: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -230,26 +322,98 @@ impl Scenario {
                 "{file}: no [[step]]: a scenario needs at least one step"
             ));
         }
+        let hosts = check_hosts(raw.host).map_err(|msg| format!("{file}: {msg}"))?;
         let mut names: Vec<String> = Vec::new();
         let mut steps = Vec::new();
         for (i, raw) in raw.step.into_iter().enumerate() {
-            let step = check_step(raw, &mut names)
+            let step = check_step(raw, &mut names, &hosts)
                 .map_err(|msg| format!("{file}: step {}: {msg}", i + 1))?;
             steps.push(step);
         }
         Ok(Scenario {
             lesson: raw.lesson,
+            hosts,
             steps,
         })
     }
 }
 
-fn check_step(raw: RawStep, names: &mut Vec<String>) -> Result<Step, String> {
+/// The declared hosts, or the one loopback host of a lesson that declares none.
+fn check_hosts(raw: Vec<RawHost>) -> Result<Vec<HostSpec>, String> {
+    if raw.is_empty() {
+        return Ok(vec![HostSpec {
+            name: "host".into(),
+            addr: std::net::Ipv4Addr::LOCALHOST,
+            sysctls: Vec::new(),
+            routes: Vec::new(),
+        }]);
+    }
+    let mut hosts: Vec<HostSpec> = Vec::new();
+    for h in raw {
+        let what = format!("host `{}`", h.name);
+        if h.name.is_empty()
+            || !h
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(format!("{what}: a host name is letters, digits and `-`"));
+        }
+        // The name is also the switch's port for the host: an interface name, at most 15.
+        if h.name.len() > 15 || h.name == "switch" {
+            return Err(format!("{what}: at most 15 characters, and not `switch`"));
+        }
+        let addr = netns::in_run(&h.addr).map_err(|e| format!("{what}: {e}"))?;
+        if let Some(other) = hosts.iter().find(|o| o.name == h.name || o.addr == addr) {
+            return Err(format!(
+                "{what}: {} already has that name or address",
+                other.name
+            ));
+        }
+        let mut sysctls = Vec::new();
+        for (key, value) in h.sysctl {
+            if !key.starts_with("net.") || key.contains("..") || key.contains('/') {
+                return Err(format!(
+                    "{what}: sysctl `{key}` is not a network setting (net.*)"
+                ));
+            }
+            let value = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(n) => n.to_string(),
+                other => {
+                    let t = other.type_str();
+                    return Err(format!(
+                        "{what}: sysctl `{key}` is a {t}: give a number or text"
+                    ));
+                }
+            };
+            sysctls.push((key, value));
+        }
+        let routes = h
+            .routes
+            .iter()
+            .map(|r| r.parse::<Route>().map_err(|e| format!("{what}: {e}")))
+            .collect::<Result<_, _>>()?;
+        hosts.push(HostSpec {
+            name: h.name,
+            addr,
+            sysctls,
+            routes,
+        });
+    }
+    Ok(hosts)
+}
+
+fn check_step(raw: RawStep, names: &mut Vec<String>, hosts: &[HostSpec]) -> Result<Step, String> {
     let given: Vec<&str> = [
         ("start", raw.start.is_some()),
         ("type", raw.typed.is_some()),
         ("close", raw.close.is_some()),
         ("signal", raw.signal.is_some()),
+        ("crash", raw.crash.is_some()),
+        ("reboot", raw.reboot.is_some()),
+        ("shutdown", raw.shutdown.is_some()),
+        ("route", raw.route.is_some()),
     ]
     .iter()
     .filter(|(_, set)| *set)
@@ -272,6 +436,21 @@ fn check_step(raw: RawStep, names: &mut Vec<String>) -> Result<Step, String> {
         }
     };
     let needs_to = |key: &str| raw.to.clone().ok_or(format!("`{key}` needs `to = NAME`"));
+    let host = |name: &str| -> Result<String, String> {
+        if hosts.iter().any(|h| h.name == name) {
+            Ok(name.to_string())
+        } else {
+            let all: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+            Err(format!(
+                "no host `{name}`; the hosts are {}",
+                all.join(", ")
+            ))
+        }
+    };
+    let on = match &raw.on {
+        Some(name) => host(name)?,
+        None => hosts[0].name.clone(),
+    };
     let action = if let Some(cmd) = &raw.start {
         let mut words = cmd.split_whitespace().map(str::to_string);
         let program = words
@@ -289,10 +468,15 @@ fn check_step(raw: RawStep, names: &mut Vec<String>) -> Result<Step, String> {
             }
             names.push(name.clone());
         }
+        let args: Vec<String> = words.collect();
+        for arg in &args {
+            check_placeholders(arg, hosts)?;
+        }
         Action::Start {
             names: given,
             program,
-            args: words.collect(),
+            args,
+            host: on.clone(),
         }
     } else if let Some(line) = &raw.typed {
         let repeat = raw.repeat.unwrap_or(1);
@@ -318,9 +502,27 @@ fn check_step(raw: RawStep, names: &mut Vec<String>) -> Result<Step, String> {
             signal,
             children: raw.child.unwrap_or(false),
         }
+    } else if let Some(name) = &raw.crash {
+        Action::Crash { host: host(name)? }
+    } else if let Some(name) = &raw.reboot {
+        Action::Reboot { host: host(name)? }
+    } else if let Some(name) = &raw.shutdown {
+        Action::Shutdown { host: host(name)? }
+    } else if let Some(route) = &raw.route {
+        Action::Route {
+            host: on.clone(),
+            route: route.parse()?,
+        }
     } else {
         Action::None
     };
+    let lan = hosts.iter().any(|h| !h.addr.is_loopback());
+    if !lan && (raw.crash.is_some() || raw.reboot.is_some() || raw.route.is_some()) {
+        return Err("crash, reboot and route need hosts: declare them with [[host]]".into());
+    }
+    if raw.on.is_some() && raw.start.is_none() && raw.route.is_none() {
+        return Err("`on` names a host, so it goes with `start` or `route`".into());
+    }
     if raw.repeat.is_some() && raw.typed.is_none() {
         return Err("`repeat` goes with `type`".into());
     }
@@ -334,10 +536,9 @@ fn check_step(raw: RawStep, names: &mut Vec<String>) -> Result<Step, String> {
         return Err("`child` goes with `signal`".into());
     }
     let conds = |list: Vec<RawCond>, key: &str| -> Result<Vec<Cond>, String> {
-        let checked = list
-            .into_iter()
-            .enumerate()
-            .map(|(i, c)| check_cond(c, names).map_err(|msg| format!("{key} #{}: {msg}", i + 1)));
+        let checked = list.into_iter().enumerate().map(|(i, c)| {
+            check_cond(c, names, hosts).map_err(|msg| format!("{key} #{}: {msg}", i + 1))
+        });
         checked.collect()
     };
     let timeout = match raw.timeout {
@@ -355,7 +556,25 @@ fn check_step(raw: RawStep, names: &mut Vec<String>) -> Result<Step, String> {
     })
 }
 
-fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
+/// Every `{word}` in a program's argument is `{port}`, `{host}` or a host's name.
+fn check_placeholders(arg: &str, hosts: &[HostSpec]) -> Result<(), String> {
+    let mut rest = arg;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            return Err(format!("`{arg}`: a `{{` without its `}}`"));
+        };
+        let word = &rest[open + 1..open + close];
+        if !["port", "host"].contains(&word) && !hosts.iter().any(|h| h.name == word) {
+            return Err(format!(
+                "`{{{word}}}` is neither {{port}}, {{host}} nor a host's name"
+            ));
+        }
+        rest = &rest[open + close + 1..];
+    }
+    Ok(())
+}
+
+fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, String> {
     let subjects = [
         ("printed", c.printed.is_some()),
         ("state", c.state.is_some()),
@@ -365,6 +584,7 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
         ("running", c.running.is_some()),
         ("tcp", c.tcp.is_some()),
         ("udp", c.udp.is_some()),
+        ("packet", c.packet.is_some()),
     ];
     let set: Vec<&str> = subjects
         .iter()
@@ -397,6 +617,7 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
         "children" => &["of", "stat"],
         "exited" => &["code", "signal"],
         "tcp" => &["side", "recvq", "count"],
+        "packet" => &["from", "to", "side", "count"],
         _ => &[],
     };
     let extras = [
@@ -408,6 +629,8 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
         ("recvq", c.recvq.is_some()),
         ("count", c.count.is_some()),
         ("stat", c.stat.is_some()),
+        ("from", c.from.is_some()),
+        ("to", c.to.is_some()),
     ];
     if let Some((key, _)) = extras.iter().find(|(k, s)| *s && !allowed.contains(k)) {
         return Err(format!("`{key}` does not go with `{}`", set[0]));
@@ -474,21 +697,47 @@ fn check_cond(c: RawCond, names: &[String]) -> Result<Cond, String> {
                     tcp_states().join(", ")
                 ));
             }
-            let side = match c.side.as_deref() {
-                None => None,
-                Some("server") => Some(Side::Server),
-                Some("client") => Some(Side::Client),
-                Some(s) => return Err(format!("side `{s}` is neither \"server\" nor \"client\"")),
-            };
             Cond::Tcp {
                 state,
-                side,
+                side: side(&c.side)?,
                 recvq: c.recvq,
+                count: c.count,
+            }
+        }
+        "packet" => {
+            let kind = c.packet.clone().unwrap_or_default();
+            if !PACKET_KINDS.contains(&kind.as_str()) {
+                return Err(format!(
+                    "`{kind}` is not a packet kind ({})",
+                    PACKET_KINDS.join(", ")
+                ));
+            }
+            let host = |h: &Option<String>| -> Result<Option<String>, String> {
+                match h {
+                    None => Ok(None),
+                    Some(h) if hosts.iter().any(|x| &x.name == h) => Ok(Some(h.clone())),
+                    Some(h) => Err(format!("no host `{h}` to send or receive the packet")),
+                }
+            };
+            Cond::Packet {
+                kind,
+                from: host(&c.from)?,
+                to: host(&c.to)?,
+                side: side(&c.side)?,
                 count: c.count,
             }
         }
         _ => Cond::Udp { n: c.udp.unwrap() },
     })
+}
+
+fn side(given: &Option<String>) -> Result<Option<Side>, String> {
+    match given.as_deref() {
+        None => Ok(None),
+        Some("server") => Ok(Some(Side::Server)),
+        Some("client") => Ok(Some(Side::Client)),
+        Some(s) => Err(format!("side `{s}` is neither \"server\" nor \"client\"")),
+    }
 }
 
 /// A process state letter as ps's STAT column shows it.

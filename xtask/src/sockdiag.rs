@@ -74,13 +74,29 @@ const REQ_LEN: usize = 56; // struct inet_diag_req_v2
 const MSG_LEN: usize = 72; // struct inet_diag_msg
 
 /// Every socket of `protocol` (IPPROTO_TCP or IPPROTO_UDP) in `family` (AF_INET or AF_INET6).
-pub fn dump(family: i32, protocol: i32) -> nix::Result<Vec<Sock>> {
-    let fd = socket(
-        AddressFamily::Netlink,
-        SockType::Datagram,
-        SockFlag::SOCK_CLOEXEC,
-        SockProtocol::NetlinkSockDiag,
-    )?;
+pub fn dump(family: i32, protocol: i32) -> std::io::Result<Vec<Sock>> {
+    Diag::open()?.dump(family, protocol)
+}
+
+/// A NETLINK_SOCK_DIAG socket, bound for good to the network namespace it was opened in.
+pub struct Diag(std::os::fd::OwnedFd);
+
+impl Diag {
+    pub fn open() -> std::io::Result<Diag> {
+        Ok(Diag(socket(
+            AddressFamily::Netlink,
+            SockType::Datagram,
+            SockFlag::SOCK_CLOEXEC,
+            SockProtocol::NetlinkSockDiag,
+        )?))
+    }
+
+    pub fn dump(&self, family: i32, protocol: i32) -> std::io::Result<Vec<Sock>> {
+        Ok(dump_on(&self.0, family, protocol)?)
+    }
+}
+
+fn dump_on(fd: &std::os::fd::OwnedFd, family: i32, protocol: i32) -> nix::Result<Vec<Sock>> {
     let mut req = Vec::with_capacity(NLMSG_HDRLEN + REQ_LEN);
     // struct nlmsghdr: length, type, flags, sequence number, port id (0: the kernel).
     req.extend((NLMSG_HDRLEN as u32 + REQ_LEN as u32).to_ne_bytes());

@@ -10,7 +10,23 @@ use std::net::SocketAddr;
 
 use procfs::process::{FDTarget, Process};
 
-use crate::sockdiag::{self, Sock, TCP_STATE_NAMES, tcp_state_name};
+use crate::sockdiag::{self, Diag, Sock, TCP_STATE_NAMES, tcp_state_name};
+
+/// Where a snapshot's sockets come from.
+pub enum Sockets<'a> {
+    /// The machine's own network: the sockets on these ports, or held by the processes.
+    Ports(&'a [u16]),
+    /// The run's hosts, each a network namespace of its own, all of whose sockets are the
+    /// run's: its name, a sock_diag socket opened inside it, and the namespace's inode.
+    Hosts(&'a [HostView<'a>]),
+}
+
+/// A host of the run, as the state reader sees it.
+pub struct HostView<'a> {
+    pub name: &'a str,
+    pub diag: &'a Diag,
+    pub ns_inode: u64,
+}
 
 /// One row of the ps-style table.
 #[derive(Clone, Debug)]
@@ -23,6 +39,8 @@ pub struct ProcRow {
     /// The kernel function the process sleeps in (/proc/PID/wchan), or "-".
     pub wchan: String,
     pub command: String,
+    /// The run's host (network namespace) it runs on; empty on the machine's own network.
+    pub host: String,
 }
 
 /// One row of the netstat-style table.
@@ -39,6 +57,8 @@ pub struct SockRow {
     pub owner: Option<(i32, String)>,
     /// The kernel's number for the socket (see sockdiag.rs), 0 if unknown.
     pub cookie: u64,
+    /// The run's host whose kernel holds it; empty on the machine's own network.
+    pub host: String,
 }
 
 impl SockRow {
@@ -63,9 +83,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Read the processes in `pgids` and the sockets on `ports` or held by those processes.
-    pub fn read(pgids: &HashSet<i32>, ports: &[u16]) -> Snapshot {
-        Snapshot::read_where(ports, |all| {
+    /// Read the processes in `pgids` and the sockets `where` says.
+    pub fn read(pgids: &HashSet<i32>, sockets: Sockets) -> Snapshot {
+        Snapshot::read_where(sockets, |all| {
             all.iter()
                 .filter(|(_, s)| pgids.contains(&s.pgrp))
                 .map(|(_, s)| s.pid)
@@ -77,7 +97,7 @@ impl Snapshot {
     /// with all their descendants, and the sockets on `port` or held by those processes.
     pub fn watch(root: Option<i32>, port: Option<u16>) -> Snapshot {
         let ports: Vec<u16> = port.into_iter().collect();
-        Snapshot::read_where(&ports, |all| {
+        Snapshot::read_where(Sockets::Ports(&ports), |all| {
             let mut chosen: HashSet<i32> = root.into_iter().collect();
             if !ports.is_empty() {
                 let on_port: HashSet<u64> = socket_inodes_on(&ports);
@@ -106,9 +126,9 @@ impl Snapshot {
         })
     }
 
-    /// Read every process, keep those `select` picks, and the sockets on `ports` or theirs.
+    /// Read every process, keep those `select` picks, and the sockets `sockets` says.
     fn read_where(
-        ports: &[u16],
+        sockets: Sockets,
         select: impl FnOnce(&[(Process, procfs::process::Stat)]) -> HashSet<i32>,
     ) -> Snapshot {
         // A process may end while we read it: whatever fails to read is simply skipped.
@@ -136,10 +156,24 @@ impl Snapshot {
                 state: stat.state,
                 wchan: wchan_of(proc),
                 command: command_of(proc, &stat.comm, stat.state),
+                host: match &sockets {
+                    Sockets::Ports(_) => String::new(),
+                    Sockets::Hosts(hosts) => host_of(stat.pid, hosts),
+                },
             });
         }
         let procs = tree_order(procs);
-        let socks = read_sockets(ports, &inodes);
+        let socks = match sockets {
+            Sockets::Ports(ports) => read_sockets(all_sockets(""), ports, &inodes),
+            Sockets::Hosts(hosts) => {
+                let mut socks = Vec::new();
+                for h in hosts {
+                    let theirs = dump_all(h.diag, h.name);
+                    socks.extend(read_sockets(theirs, &[], &inodes));
+                }
+                socks
+            }
+        };
         Snapshot { procs, socks }
     }
 
@@ -221,9 +255,9 @@ fn wchan_of(proc: &Process) -> String {
 
 /// The inodes of the TCP and UDP sockets with either end on one of `ports`.
 fn socket_inodes_on(ports: &[u16]) -> HashSet<u64> {
-    all_sockets()
+    all_sockets("")
         .into_iter()
-        .map(|(_, s)| s)
+        .map(|(_, _, s)| s)
         .filter(|s| {
             s.inode != 0 && (ports.contains(&s.local.port()) || ports.contains(&s.remote.port()))
         })
@@ -231,15 +265,37 @@ fn socket_inodes_on(ports: &[u16]) -> HashSet<u64> {
         .collect()
 }
 
-fn read_sockets(ports: &[u16], inodes: &HashMap<u64, (i32, String)>) -> Vec<SockRow> {
-    let mut socks: Vec<SockRow> = all_sockets()
+/// The host a process runs on, by the network namespace /proc/PID/ns/net names.
+fn host_of(pid: i32, hosts: &[HostView]) -> String {
+    let link = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap_or_default();
+    let link = link.to_string_lossy();
+    let inode = link
+        .trim_start_matches("net:[")
+        .trim_end_matches(']')
+        .parse::<u64>()
+        .unwrap_or(0);
+    hosts
+        .iter()
+        .find(|h| h.ns_inode == inode)
+        .map_or("?".to_string(), |h| h.name.to_string())
+}
+
+/// The sockets to show: on the run's hosts, all of them (`ports` empty); on the machine's own
+/// network, those on `ports` or held by the scenario's processes.
+fn read_sockets(
+    all: Vec<(&'static str, String, Sock)>,
+    ports: &[u16],
+    inodes: &HashMap<u64, (i32, String)>,
+) -> Vec<SockRow> {
+    let mut socks: Vec<SockRow> = all
         .into_iter()
-        .filter(|(_, s)| {
-            inodes.contains_key(&s.inode)
+        .filter(|(_, _, s)| {
+            ports.is_empty()
+                || inodes.contains_key(&s.inode)
                 || ports.contains(&s.local.port())
                 || ports.contains(&s.remote.port())
         })
-        .map(|(proto, s)| {
+        .map(|(proto, host, s)| {
             let tcp = proto.starts_with("tcp");
             let state = match (tcp, tcp_state_name(s.state)) {
                 (true, name) => name,
@@ -258,6 +314,7 @@ fn read_sockets(ports: &[u16], inodes: &HashMap<u64, (i32, String)>) -> Vec<Sock
                 state,
                 owner: inodes.get(&s.inode).cloned(),
                 cookie: s.cookie,
+                host,
             }
         })
         .collect();
@@ -266,18 +323,33 @@ fn read_sockets(ports: &[u16], inodes: &HashMap<u64, (i32, String)>) -> Vec<Sock
     socks
 }
 
-/// Every TCP and UDP socket, IPv4 and IPv6, with netstat's name for its protocol.
-fn all_sockets() -> Vec<(&'static str, Sock)> {
-    let tables = [
-        ("tcp", libc::AF_INET, libc::IPPROTO_TCP),
-        ("tcp6", libc::AF_INET6, libc::IPPROTO_TCP),
-        ("udp", libc::AF_INET, libc::IPPROTO_UDP),
-        ("udp6", libc::AF_INET6, libc::IPPROTO_UDP),
-    ];
+/// The TCP and UDP tables, IPv4 and IPv6, each with netstat's name for its protocol.
+const TABLES: [(&str, i32, i32); 4] = [
+    ("tcp", libc::AF_INET, libc::IPPROTO_TCP),
+    ("tcp6", libc::AF_INET6, libc::IPPROTO_TCP),
+    ("udp", libc::AF_INET, libc::IPPROTO_UDP),
+    ("udp6", libc::AF_INET6, libc::IPPROTO_UDP),
+];
+
+/// Every TCP and UDP socket of the runner's own network namespace.
+fn all_sockets(host: &str) -> Vec<(&'static str, String, Sock)> {
     let mut all = Vec::new();
-    for (proto, family, protocol) in tables {
+    for (proto, family, protocol) in TABLES {
         let socks = sockdiag::dump(family, protocol).unwrap_or_else(|_| from_proc_net(proto));
-        all.extend(socks.into_iter().map(|s| (proto, s)));
+        all.extend(socks.into_iter().map(|s| (proto, host.to_string(), s)));
+    }
+    all
+}
+
+/// Every TCP and UDP socket of one of the run's hosts. A kernel without sock_diag for a
+/// protocol has no /proc/net to fall back on here that the runner could read per namespace
+/// without entering it, so such a table is left empty (it has not been seen on any kernel
+/// that can make namespaces).
+fn dump_all(diag: &Diag, host: &str) -> Vec<(&'static str, String, Sock)> {
+    let mut all = Vec::new();
+    for (proto, family, protocol) in TABLES {
+        let socks = diag.dump(family, protocol).unwrap_or_default();
+        all.extend(socks.into_iter().map(|s| (proto, host.to_string(), s)));
     }
     all
 }

@@ -1,0 +1,91 @@
+//! The run's network as the engine uses it: the hosts' namespaces (netns.rs), a socket-table
+//! reader inside each (sockdiag.rs), and the packet capture on all of them (capture.rs).
+//! Crashing and rebooting a host keeps the three in step.
+
+use std::io;
+
+use crate::capture::Capture;
+use crate::netns::{HostSpec, Net};
+use crate::sockdiag::Diag;
+use crate::state::HostView;
+
+pub struct Lab {
+    pub net: Net,
+    pub capture: Capture,
+    /// A sock_diag socket in each host that is up.
+    diags: Vec<(String, Diag)>,
+}
+
+impl Lab {
+    /// Make the hosts, and start capturing on them before anything runs.
+    pub fn build(hosts: &[HostSpec]) -> io::Result<Lab> {
+        let net = Net::build(hosts)?;
+        let mut lab = Lab {
+            net,
+            capture: Capture::start(),
+            diags: Vec::new(),
+        };
+        for h in hosts {
+            lab.attach(&h.name)?;
+        }
+        Ok(lab)
+    }
+
+    /// Read the sockets and capture the packets of host `name`, which has just come up.
+    fn attach(&mut self, name: &str) -> io::Result<()> {
+        let host = self
+            .net
+            .host(name)
+            .ok_or_else(|| io::Error::other(format!("no host {name}")))?;
+        let ns = host
+            .ns
+            .as_ref()
+            .ok_or_else(|| io::Error::other(format!("{name} is down")))?;
+        let diag = ns.run(Diag::open)?;
+        self.capture.add(name, ns)?;
+        self.diags.push((name.to_string(), diag));
+        Ok(())
+    }
+
+    /// The host stops dead (see Net::crash). Its sockets here are closed too: they hold its
+    /// namespace, which must go with its last process.
+    pub fn crash(&mut self, name: &str) -> io::Result<()> {
+        self.net.crash(name)?;
+        self.capture.remove(name);
+        self.diags.retain(|(h, _)| h != name);
+        Ok(())
+    }
+
+    /// The host comes back, a new kernel with the same addresses.
+    pub fn reboot(&mut self, name: &str) -> io::Result<()> {
+        if self.is_up(name) {
+            self.crash(name)?;
+        }
+        self.net.boot(name)?;
+        self.attach(name)
+    }
+
+    pub fn is_up(&self, name: &str) -> bool {
+        self.net.host(name).is_some_and(|h| h.ns.is_some())
+    }
+
+    /// The namespace descriptor a program started on `name` enters.
+    pub fn ns_fd(&self, name: &str) -> Option<std::os::fd::RawFd> {
+        self.net.host(name)?.ns.as_ref().map(|ns| ns.raw_fd())
+    }
+
+    /// What the state reader needs of each host that is up.
+    pub fn views(&self) -> Vec<HostView<'_>> {
+        self.diags
+            .iter()
+            .filter_map(|(name, diag)| {
+                let ns = self.net.host(name)?.ns.as_ref()?;
+                Some(HostView {
+                    name,
+                    diag,
+                    ns_inode: ns.inode,
+                })
+            })
+            .collect()
+    }
+}
