@@ -159,11 +159,11 @@ fn steps<W: Write>(
             p.check(false, msg);
         }
         for (cond, result) in step.wait.iter().zip(&waited) {
-            report(p, cond, result, &run, &mut failures);
+            report(p, cond, result, run, &mut failures);
         }
         for cond in &step.expect {
-            let result = eval(cond, &view, &run);
-            report(p, cond, &result, &run, &mut failures);
+            let result = eval(cond, &view, run);
+            report(p, cond, &result, run, &mut failures);
         }
         checks += step.wait.len() + step.expect.len();
         if !failures.is_empty() {
