@@ -60,9 +60,31 @@ fn namespaces_of(stdout: &str) -> Vec<String> {
 
 /// No process is in one of `namespaces`, and no descriptor holds one: the kernel has freed
 /// them, and every veth and bridge in them.
+///
+/// The kernel reuses a freed namespace's inode number, so a runner that is still playing
+/// (another test's) may hold or run programs in a namespace with one of these numbers: those
+/// are told apart by their ancestry. A process left over from this run has lost its runner.
 fn assert_namespaces_gone(namespaces: &[String]) {
+    let comm = |pid: i32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let ppid = |pid: i32| {
+        procfs::process::Process::new(pid)
+            .and_then(|p| p.stat())
+            .map_or(0, |s| s.ppid)
+    };
+    let under_a_live_runner = |mut pid: i32| {
+        while pid > 1 {
+            if comm(pid).trim() == "xtask" {
+                return true;
+            }
+            pid = ppid(pid);
+        }
+        false
+    };
     for proc in procfs::process::all_processes().expect("/proc").flatten() {
         let pid = proc.pid;
+        if under_a_live_runner(pid) {
+            continue;
+        }
         let links = std::fs::read_dir(format!("/proc/{pid}/fd"))
             .into_iter()
             .flatten()
@@ -76,8 +98,9 @@ fn assert_namespaces_gone(namespaces: &[String]) {
             let target = target.to_string_lossy();
             assert!(
                 !namespaces.iter().any(|n| *n == target),
-                "{target} outlived the run: {}",
-                link.display()
+                "{target} outlived the run: {} ({})",
+                link.display(),
+                comm(pid).trim()
             );
         }
     }
