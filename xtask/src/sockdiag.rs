@@ -84,7 +84,8 @@ pub fn tcp_state_name(state: u8) -> &'static str {
 )]
 pub struct UnixSock {
     /// The name it is bound to: a file's path, or `@name` for an abstract name (as netstat and
-    /// ss write it); `None` when it is not bound, as the accepted end of a connection is not.
+    /// ss write it); `None` when it is not bound, as a client's end usually is not. The end that
+    /// accept(2) returned carries its listener's name.
     pub path: Option<String>,
     /// SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET.
     pub kind: u8,
