@@ -16,6 +16,7 @@ mod scenario;
 mod sockdiag;
 mod state;
 mod watch;
+mod wire;
 
 use std::process::ExitCode;
 
