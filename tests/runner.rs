@@ -388,6 +388,94 @@ fn a_port_in_use_is_one_line_and_exit_1() {
         ));
 }
 
+/// A packet expectation fails when the packet is not on the wire, and says what was.
+#[test]
+fn a_packet_that_never_comes_fails_the_check_and_lists_what_came() {
+    let path = scenario_file(
+        r#"
+[[step]]
+say = "Start the server."
+start = "tcpserv04 --bind {host} --port {port}"
+as = "serv"
+wait = [{ printed = "listening on", by = "serv" }]
+
+[[step]]
+say = "Connect: a handshake, and no RST."
+start = "tcpcli01 {host} --port {port}"
+as = "cli"
+wait = [{ tcp = "ESTABLISHED", count = 2 }, { packet = "SYN-ACK", side = "server", count = 1 }]
+expect = [{ packet = "RST", side = "server" }]
+"#,
+    );
+    let stdout = run_failing(&path);
+    assert!(
+        stdout.contains("✗ expected: a RST on the wire from the server's port; saw: 0 such;"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("SYN, SYN-ACK, ACK"), "{stdout}");
+    assert!(
+        stdout.contains("Flags [S.]"),
+        "the step's packets are shown: {stdout}"
+    );
+}
+
+/// A narration that names a packet without a check of it is a mistake in the scenario.
+#[test]
+fn a_narration_naming_a_packet_needs_a_packet_check() {
+    let path = scenario_file(
+        r#"
+[[step]]
+say = "Start the server; no FIN yet."
+start = "tcpserv04 --bind {host} --port {port}"
+"#,
+    );
+    xtask()
+        .args(["run", "ch5-sigchld", "--scenario"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::ends_with(
+            "step 1: the narration names a FIN, but no `packet = \"FIN\"` condition checks it\n",
+        ));
+}
+
+/// `--pcap FILE` writes the run's packets as a classic pcap file: read back, it holds the
+/// handshake and the RST of ch5-sigpipe.
+#[test]
+fn pcap_holds_the_runs_packets() {
+    let path = std::env::temp_dir().join(format!("unp-lab-{}.pcap", std::process::id()));
+    let out = xtask()
+        .args(["run", "ch5-sigpipe", "--pcap"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let file = std::fs::File::open(&path).expect("the pcap file");
+    let mut reader = pcap_file::pcap::PcapReader::new(file).expect("a pcap header");
+    assert_eq!(
+        reader.header().datalink,
+        pcap_file::DataLink::ETHERNET,
+        "Ethernet frames"
+    );
+    let mut rsts = 0;
+    let mut frames = 0;
+    while let Some(packet) = reader.next_packet() {
+        let packet = packet.expect("a whole packet");
+        frames += 1;
+        let sliced = etherparse::SlicedPacket::from_ethernet(&packet.data).expect("parses");
+        if let Some(etherparse::TransportSlice::Tcp(tcp)) = sliced.transport {
+            rsts += usize::from(tcp.rst());
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        stdout.contains(&format!("{frames} packets written to")),
+        "{stdout}"
+    );
+    assert_eq!(rsts, 2, "one RST in §5.12, one in §5.13");
+}
+
 /// In the run's own namespaces, a port the machine uses is free: the run does not see it.
 #[test]
 fn a_port_in_use_on_the_machine_is_free_in_the_run() {

@@ -635,11 +635,16 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 })
                 .collect();
             let n = seen.len();
-            let all = step.len();
-            holds(
-                count_ok(n, *count),
-                format!("{n} such packets among the step's {all}"),
-            )
+            let kinds: Vec<String> = step
+                .iter()
+                .filter_map(crate::wire::summarize)
+                .map(|s| s.kind().name().to_string())
+                .collect();
+            let all = match kinds.len() {
+                0 => "no packet at all in this step".to_string(),
+                k => format!("the step's {k} packets were {}", kinds.join(", ")),
+            };
+            holds(count_ok(n, *count), format!("{n} such; {all}"))
         }
         Cond::Udp { n } => {
             let u = snap
