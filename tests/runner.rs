@@ -19,6 +19,8 @@ use predicates::prelude::*;
 fn xtask() -> Command {
     let mut c = Command::new(bin("xtask"));
     c.timeout(Duration::from_secs(60));
+    // The runner then names its network namespaces, which must all be gone after it.
+    c.env("XTASK_TEST_SHOW_NAMESPACES", "1");
     c
 }
 
@@ -38,13 +40,70 @@ fn lessons() -> Vec<String> {
     names
 }
 
-/// The port a run used, from its header line `Servers listen on 127.0.0.1:PORT.`
+/// The port a run used, from its header line `... servers listen on 127.0.0.1:PORT.`
 fn port_of(stdout: &str) -> u16 {
     stdout
         .lines()
-        .find_map(|l| l.strip_prefix("Servers listen on 127.0.0.1:"))
+        .find_map(|l| l.split_once("listen on 127.0.0.1:").map(|(_, p)| p))
         .and_then(|p| p.trim_end_matches('.').parse().ok())
         .unwrap_or_else(|| panic!("no port in the output:\n{stdout}"))
+}
+
+/// The run's network namespaces, as the runner names them under XTASK_TEST_SHOW_NAMESPACES.
+fn namespaces_of(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("namespaces: "))
+        .map(|l| l.split_whitespace().map(|n| format!("net:[{n}]")).collect())
+        .unwrap_or_default()
+}
+
+/// No process is in one of `namespaces`, and no descriptor holds one: the kernel has freed
+/// them, and every veth and bridge in them.
+///
+/// The kernel reuses a freed namespace's inode number, so a runner that is still playing
+/// (another test's) may hold or run programs in a namespace with one of these numbers: those
+/// are told apart by their ancestry. A process left over from this run has lost its runner.
+fn assert_namespaces_gone(namespaces: &[String]) {
+    let comm = |pid: i32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    let ppid = |pid: i32| {
+        procfs::process::Process::new(pid)
+            .and_then(|p| p.stat())
+            .map_or(0, |s| s.ppid)
+    };
+    let under_a_live_runner = |mut pid: i32| {
+        while pid > 1 {
+            if comm(pid).trim() == "xtask" {
+                return true;
+            }
+            pid = ppid(pid);
+        }
+        false
+    };
+    for proc in procfs::process::all_processes().expect("/proc").flatten() {
+        let pid = proc.pid;
+        if under_a_live_runner(pid) {
+            continue;
+        }
+        let links = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .chain(std::iter::once(PathBuf::from(format!(
+                "/proc/{pid}/ns/net"
+            ))));
+        for link in links {
+            let target = std::fs::read_link(&link).unwrap_or_default();
+            let target = target.to_string_lossy();
+            assert!(
+                !namespaces.iter().any(|n| *n == target),
+                "{target} outlived the run: {} ({})",
+                link.display(),
+                comm(pid).trim()
+            );
+        }
+    }
 }
 
 /// The pids the runner reported starting: `[name, pid N]`.
@@ -59,6 +118,19 @@ fn started_pids(stdout: &str) -> Vec<i32> {
 /// Nothing of the run is left: no process it started, none with its port on the command line,
 /// no socket listening on its port.
 fn assert_nothing_left(stdout: &str) {
+    for pid in started_pids(stdout) {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "pid {pid} outlived the run"
+        );
+    }
+    let namespaces = namespaces_of(stdout);
+    if !namespaces.is_empty() {
+        // In namespaces of its own, the run's port is not the machine's: other runs use the
+        // same one at the same time. What must be gone is the namespaces.
+        assert_namespaces_gone(&namespaces);
+        return;
+    }
     let port = port_of(stdout);
     let needle = format!("--port {port}");
     for proc in procfs::process::all_processes().expect("/proc").flatten() {
@@ -301,13 +373,172 @@ fn a_port_in_use_is_one_line_and_exit_1() {
     let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = holder.local_addr().expect("addr").port();
     xtask()
-        .args(["run", "ch5-fork-server", "--port", &port.to_string()])
+        .args([
+            "run",
+            "ch5-fork-server",
+            "--host-network",
+            "--port",
+            &port.to_string(),
+        ])
         .assert()
         .code(1)
         .stderr(format!(
             "error: port {port} is in use on 127.0.0.1: {}\n",
             "choose another with --port, or --port 0 for any"
         ));
+}
+
+/// A packet expectation fails when the packet is not on the wire, and says what was.
+#[test]
+fn a_packet_that_never_comes_fails_the_check_and_lists_what_came() {
+    let path = scenario_file(
+        r#"
+[[step]]
+say = "Start the server."
+start = "tcpserv04 --bind {host} --port {port}"
+as = "serv"
+wait = [{ printed = "listening on", by = "serv" }]
+
+[[step]]
+say = "Connect: a handshake, and no RST."
+start = "tcpcli01 {host} --port {port}"
+as = "cli"
+wait = [{ tcp = "ESTABLISHED", count = 2 }, { packet = "SYN-ACK", side = "server", count = 1 }]
+expect = [{ packet = "RST", side = "server" }]
+"#,
+    );
+    let stdout = run_failing(&path);
+    assert!(
+        stdout.contains("✗ expected: a RST on the wire from the server's port; saw: 0 such;"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("SYN, SYN-ACK, ACK"), "{stdout}");
+    assert!(
+        stdout.contains("Flags [S.]"),
+        "the step's packets are shown: {stdout}"
+    );
+}
+
+/// A narration that names a packet without a check of it is a mistake in the scenario.
+#[test]
+fn a_narration_naming_a_packet_needs_a_packet_check() {
+    let path = scenario_file(
+        r#"
+[[step]]
+say = "Start the server; no FIN yet."
+start = "tcpserv04 --bind {host} --port {port}"
+"#,
+    );
+    xtask()
+        .args(["run", "ch5-sigchld", "--scenario"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::ends_with(
+            "step 1: the narration names a FIN, but no `packet = \"FIN\"` condition checks it\n",
+        ));
+}
+
+/// `--pcap FILE` writes the run's packets as a classic pcap file: read back, it holds the
+/// handshake and the RST of ch5-sigpipe.
+#[test]
+fn pcap_holds_the_runs_packets() {
+    let path = std::env::temp_dir().join(format!("unp-lab-{}.pcap", std::process::id()));
+    let out = xtask()
+        .args(["run", "ch5-sigpipe", "--pcap"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let file = std::fs::File::open(&path).expect("the pcap file");
+    let mut reader = pcap_file::pcap::PcapReader::new(file).expect("a pcap header");
+    assert_eq!(
+        reader.header().datalink,
+        pcap_file::DataLink::ETHERNET,
+        "Ethernet frames"
+    );
+    let mut rsts = 0;
+    let mut frames = 0;
+    while let Some(packet) = reader.next_packet() {
+        let packet = packet.expect("a whole packet");
+        frames += 1;
+        let sliced = etherparse::SlicedPacket::from_ethernet(&packet.data).expect("parses");
+        if let Some(etherparse::TransportSlice::Tcp(tcp)) = sliced.transport {
+            rsts += usize::from(tcp.rst());
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        stdout.contains(&format!("{frames} packets written to")),
+        "{stdout}"
+    );
+    assert_eq!(rsts, 2, "one RST in §5.12, one in §5.13");
+}
+
+/// In the run's own namespaces, a port the machine uses is free: the run does not see it.
+#[test]
+fn a_port_in_use_on_the_machine_is_free_in_the_run() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = holder.local_addr().expect("addr").port().to_string();
+    let out = xtask()
+        .args(["run", "ch5-fork-server", "--port", &port])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(&format!("listening on 127.0.0.1:{port}")),
+        "{stdout}"
+    );
+    assert_nothing_left(&stdout);
+}
+
+/// Where namespaces cannot be made, the run says so in one line and goes on on the machine's
+/// network, reporting packet checks as not run; under CI=true that fallback is an error.
+#[test]
+fn without_namespaces_the_run_falls_back_and_says_what_is_lost() {
+    let path = scenario_file(
+        r#"
+[[step]]
+say = "Start a server: listening sends no packet."
+start = "tcpserv04 --bind {host} --port {port}"
+as = "serv"
+wait = [{ printed = "listening on", by = "serv" }]
+expect = [{ packet = "SYN", count = 0 }]
+"#,
+    );
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--scenario"])
+        .arg(&path)
+        .env("XTASK_TEST_NO_NAMESPACES", "1")
+        .env_remove("CI")
+        .output()
+        .expect("run");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("note: cannot make network namespaces here"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("On this machine's own network"), "{stdout}");
+    assert!(stdout.contains("- not run: no SYN on the wire"), "{stdout}");
+    assert!(
+        !stdout.contains("✓ no SYN"),
+        "a check that was not run passed: {stdout}"
+    );
+    xtask()
+        .args(["run", "ch5-sigchld", "--scenario"])
+        .arg(&path)
+        .env("XTASK_TEST_NO_NAMESPACES", "1")
+        .env("CI", "true")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("CI=true refuses to fall back"));
 }
 
 /// Start a run whose last step waits for something that never comes, send `sig` once it is
@@ -329,6 +560,7 @@ timeout = 60
 "#
     ));
     let mut child = StdCommand::new(bin("xtask"))
+        .env("XTASK_TEST_SHOW_NAMESPACES", "1")
         .args(["run", "ch5-sigchld", "--port", "0", "--scenario"])
         .arg(&path)
         .stdout(Stdio::piped())
@@ -379,6 +611,7 @@ fn sighup_mid_run_kills_and_reaps_everything() {
 fn interrupt_at_step(lesson: &str, k: usize, sig: Signal) -> (Option<i32>, String) {
     use std::io::{Read, Write};
     let mut child = StdCommand::new(bin("xtask"))
+        .env("XTASK_TEST_SHOW_NAMESPACES", "1")
         .args(["run", lesson, "--step", "--port", "0"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -448,8 +681,8 @@ fn eight_scenarios_run_at_once() {
         .map(|i| {
             let lesson = lessons[i % lessons.len()].clone();
             std::thread::spawn(move || {
-                let out = Command::new(bin("xtask"))
-                    .args(["run", &lesson, "--port", "0"])
+                let out = xtask()
+                    .args(["run", &lesson])
                     .timeout(Duration::from_secs(120))
                     .output()
                     .expect("run");
@@ -461,6 +694,11 @@ fn eight_scenarios_run_at_once() {
         let (lesson, out) = run.join().expect("thread");
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         assert!(out.status.success(), "{lesson}:\n{stdout}");
+        // Each run has its own namespaces, so each has the book's port to itself.
+        assert!(
+            stdout.contains(":9877"),
+            "{lesson} did not use port 9877:\n{stdout}"
+        );
         assert_nothing_left(&stdout);
     }
 }

@@ -1,12 +1,16 @@
 //! The runner's socket-table reader (xtask/src/sockdiag.rs) against sockets whose state these
-//! tests know: its byte offsets, state numbers and queues must agree with the kernel.
+//! tests know: the addresses, state numbers, queues and inodes it reads must agree with the
+//! kernel, for TCP, UDP and Unix-domain sockets.
 
 mod common;
 
-use common::sockdiag::{Sock, dump, tcp_state_name};
+use common::sockdiag::{Diag, Sock, UnixSock, dump, tcp_state_name};
 use nix::sys::socket::{setsockopt, sockopt};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::time::{Duration, Instant};
 
 /// The IPv4 sockets of `protocol` that are the server's on `port` (no peer) or either end of
@@ -223,4 +227,98 @@ fn connect_from(from: SocketAddr, to: SocketAddr) -> nix::Result<TcpStream> {
     bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr(from))?;
     connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr(to))?;
     Ok(TcpStream::from(fd))
+}
+
+/// The inode of the socket `fd` refers to, as fstat(2) gives it: the number /proc/PID/fd/N
+/// names.
+fn inode_of(fd: impl Into<OwnedFd>) -> u64 {
+    let file = std::fs::File::from(fd.into());
+    file.metadata().expect("fstat").ino()
+}
+
+#[test]
+fn a_unix_dump_shows_a_listener_and_both_ends_of_a_connection() {
+    let dir = std::env::temp_dir().join(format!("unp-lab-sockdiag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory for the socket");
+    let path = dir.join("unix.sock");
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).expect("bind");
+    let mut client = UnixStream::connect(&path).expect("connect");
+    let (served, _) = listener.accept().expect("accept");
+    // A second connection waits in the accept queue, and an unbound datagram socket is in
+    // neither LISTEN nor ESTABLISHED: the dump must ask for every state to see it.
+    let _waiting = UnixStream::connect(&path).expect("connect");
+    let lone = UnixDatagram::unbound().expect("socket");
+    client.write_all(b"hello").expect("write");
+
+    let inode = |s: &UnixStream| inode_of(s.try_clone().expect("dup"));
+    let (client_ino, served_ino) = (inode(&client), inode(&served));
+    let listener_ino = inode_of(listener.try_clone().expect("dup"));
+    let lone_ino = inode_of(lone.try_clone().expect("dup"));
+
+    // Unix-domain connect and write are done when they return: no waiting for the kernel.
+    let socks = Diag::open()
+        .expect("a sock_diag socket")
+        .dump_unix()
+        .expect("a dump");
+    let find = |ino: u64| -> &UnixSock {
+        let found = socks.iter().find(|s| s.inode == ino);
+        found.unwrap_or_else(|| panic!("socket {ino} in {socks:?}"))
+    };
+    let name = Some(path.to_string_lossy().into_owned());
+
+    let l = find(listener_ino);
+    assert_eq!(l.kind, libc::SOCK_STREAM as u8, "{l:?}");
+    assert_eq!(tcp_state_name(l.state), "LISTEN", "{l:?}");
+    assert_eq!(l.path, name, "{l:?}");
+    assert_eq!(
+        (l.peer, l.recv_q),
+        (0, 1),
+        "one connection waits for accept: {l:?}"
+    );
+
+    let c = find(client_ino);
+    assert_eq!(tcp_state_name(c.state), "ESTABLISHED", "{c:?}");
+    assert_eq!(c.peer, served_ino, "{c:?}");
+    assert_eq!(c.path, None, "the client did not bind: {c:?}");
+
+    // The accepted end carries the listener's name, as in netstat -x.
+    let s = find(served_ino);
+    assert_eq!(tcp_state_name(s.state), "ESTABLISHED", "{s:?}");
+    assert_eq!(s.peer, client_ino, "{s:?}");
+    assert_eq!(s.path, name, "{s:?}");
+    assert_eq!(
+        s.recv_q, 5,
+        "the five bytes written and not yet read: {s:?}"
+    );
+
+    let d = find(lone_ino);
+    assert_eq!(d.kind, libc::SOCK_DGRAM as u8, "{d:?}");
+    assert_eq!(
+        (tcp_state_name(d.state), d.peer, &d.path),
+        ("CLOSE", 0, &None),
+        "{d:?}"
+    );
+
+    drop((listener, client, served));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A protocol the kernel has no table for is an error with its errno, and bad numbers are an
+/// error, not a panic; the same socket then answers the next request.
+#[test]
+fn a_dump_the_kernel_cannot_answer_is_an_error_and_the_socket_stays_usable() {
+    let diag = Diag::open().expect("a sock_diag socket");
+    let err = diag
+        .dump(libc::AF_INET, 255)
+        .expect_err("no protocol 255 table");
+    assert_eq!(err.raw_os_error(), Some(libc::ENOENT), "{err}");
+    let err = diag.dump(-1, libc::IPPROTO_TCP).expect_err("no family -1");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let socks = diag.dump(libc::AF_INET, libc::IPPROTO_TCP).expect("a dump");
+    let found: Vec<&Sock> = socks.iter().filter(|s| s.local == addr).collect();
+    assert_eq!(found.len(), 1, "{socks:?}");
 }

@@ -626,20 +626,25 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 .iter()
                 .filter_map(crate::wire::summarize)
                 .filter(|s| s.matches(want))
-                .filter(|s| addr(from).is_none_or(|a| s.src_ip() == a))
-                .filter(|s| addr(to).is_none_or(|a| s.dst_ip() == a))
+                .filter(|s| addr(from).is_none_or(|a| s.src == std::net::IpAddr::V4(a)))
+                .filter(|s| addr(to).is_none_or(|a| s.dst == std::net::IpAddr::V4(a)))
                 .filter(|s| match side {
                     None => true,
-                    Some(Side::Server) => s.src_port() == Some(port),
-                    Some(Side::Client) => s.dst_port() == Some(port),
+                    Some(Side::Server) => s.src_port == Some(port),
+                    Some(Side::Client) => s.dst_port == Some(port),
                 })
                 .collect();
             let n = seen.len();
-            let all = step.len();
-            holds(
-                count_ok(n, *count),
-                format!("{n} such packets among the step's {all}"),
-            )
+            let kinds: Vec<String> = step
+                .iter()
+                .filter_map(crate::wire::summarize)
+                .map(|s| s.kind().name().to_string())
+                .collect();
+            let all = match kinds.len() {
+                0 => "no packet at all in this step".to_string(),
+                k => format!("the step's {k} packets were {}", kinds.join(", ")),
+            };
+            holds(count_ok(n, *count), format!("{n} such; {all}"))
         }
         Cond::Udp { n } => {
             let u = snap

@@ -74,6 +74,11 @@ impl Lab {
         self.net.host(name)?.ns.as_ref().map(|ns| ns.raw_fd())
     }
 
+    /// The inodes of every namespace the run holds (for the tests' check that none is left).
+    pub fn namespaces(&self) -> Vec<String> {
+        self.net.inodes().iter().map(u64::to_string).collect()
+    }
+
     /// What the state reader needs of each host that is up.
     pub fn views(&self) -> Vec<HostView<'_>> {
         self.diags

@@ -333,6 +333,12 @@ impl Net {
         self.learn_neighbours(i)
     }
 
+    /// The inodes of the run's namespaces: the switch's and every host's that is up.
+    pub fn inodes(&self) -> Vec<u64> {
+        let hosts = self.hosts.iter().filter_map(|h| h.ns.as_ref());
+        self.switch.iter().chain(hosts).map(|ns| ns.inode).collect()
+    }
+
     /// Add a route on a running host.
     pub fn add_route(&self, name: &str, route: &Route) -> io::Result<()> {
         let i = self.index_of(name)?;

@@ -143,9 +143,13 @@ pub fn run(args: Args) -> ExitCode {
         Some(_) => println!("One host, its loopback only; servers listen on {HOST}:{shown}."),
         None => println!("On this machine's own network: servers listen on {HOST}:{shown}."),
     }
-    if lab.is_some() && !args.stable {
+    if let Some(lab) = lab.as_ref().filter(|_| !args.stable) {
         let pid = std::process::id();
         println!("(The run's own network namespaces; to watch: cargo xtask watch --run {pid})");
+        // A test hook: the tests check that none of these namespaces outlives the run.
+        if std::env::var_os("XTASK_TEST_SHOW_NAMESPACES").is_some() {
+            println!("namespaces: {}", lab.namespaces().join(" "));
+        }
     }
     let setup = Setup {
         bins: &bins,
@@ -167,6 +171,10 @@ pub fn run(args: Args) -> ExitCode {
 /// The run's hosts. Without root, the runner first enters a user namespace of its own, in
 /// which it may make network namespaces.
 fn make_lab(scenario: &Scenario) -> std::io::Result<Lab> {
+    // A test hook: the tests play the fallback on a machine that can make namespaces.
+    if std::env::var_os("XTASK_TEST_NO_NAMESPACES").is_some() {
+        return Err(std::io::Error::other("XTASK_TEST_NO_NAMESPACES is set"));
+    }
     if !nix::unistd::geteuid().is_root() {
         netns::own_user_namespace()?;
     }

@@ -546,14 +546,45 @@ fn check_step(raw: RawStep, names: &mut Vec<String>, hosts: &[HostSpec]) -> Resu
         Some(t) if t > 0.0 && t <= 600.0 => Duration::from_secs_f64(t),
         Some(t) => return Err(format!("timeout {t} is not between 0 and 600 seconds")),
     };
+    let wait = conds(raw.wait, "wait")?;
+    let expect = conds(raw.expect, "expect")?;
+    check_narration(&raw.say, wait.iter().chain(&expect))?;
     Ok(Step {
         say: raw.say.trim().to_string(),
         action,
-        wait: conds(raw.wait, "wait")?,
-        expect: conds(raw.expect, "expect")?,
+        wait,
+        expect,
         timeout,
         quiet: raw.quiet.unwrap_or(false),
     })
+}
+
+/// A narration that names a packet makes a claim about the wire: the step must check it with
+/// a `packet` condition of that kind (`count = 0` too, for "no RST comes").
+fn check_narration<'a>(say: &str, conds: impl Iterator<Item = &'a Cond>) -> Result<(), String> {
+    let kinds: Vec<&str> = conds
+        .filter_map(|c| match c {
+            Cond::Packet { kind, .. } => Some(kind.as_str()),
+            _ => None,
+        })
+        .collect();
+    // Words are split at anything but letters, digits and `_`, so SYN_SENT and FIN_WAIT2, TCP
+    // states, are not packets, while SYN-ACK names a SYN.
+    let words = say.split(|c: char| !c.is_ascii_alphanumeric() && c != '_');
+    for word in words {
+        let backed = match word {
+            "SYN" => kinds.iter().any(|k| k.starts_with("SYN")),
+            "FIN" | "RST" => kinds.contains(&word),
+            "ICMP" => kinds.iter().any(|k| k.starts_with("ICMP")),
+            _ => true,
+        };
+        if !backed {
+            return Err(format!(
+                "the narration names a {word}, but no `packet = \"{word}\"` condition checks it"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every `{word}` in a program's argument is `{port}`, `{host}` or a host's name.

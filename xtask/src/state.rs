@@ -126,6 +126,24 @@ impl Snapshot {
         })
     }
 
+    /// `cargo xtask watch --run PID`: the runner's descendants and its hosts' sockets.
+    pub fn watch_run(runner: i32, hosts: &[HostView]) -> Snapshot {
+        Snapshot::read_where(Sockets::Hosts(hosts), |all| {
+            let mut chosen: HashSet<i32> = HashSet::new();
+            loop {
+                let before = chosen.len();
+                for (_, stat) in all {
+                    if stat.ppid == runner || chosen.contains(&stat.ppid) {
+                        chosen.insert(stat.pid);
+                    }
+                }
+                if chosen.len() == before {
+                    return chosen;
+                }
+            }
+        })
+    }
+
     /// Read every process, keep those `select` picks, and the sockets `sockets` says.
     fn read_where(
         sockets: Sockets,

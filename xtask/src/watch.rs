@@ -1,15 +1,19 @@
-//! `cargo xtask watch [--port P] [--pid P]`: the ps and netstat tables of a port or a process
-//! tree, refreshed a few times a second until Ctrl-C, for programs run by hand in another
-//! terminal: the lessons', the book's own C programs, anything.
+//! `cargo xtask watch [--port P] [--pid P] [--run PID]`: the ps and netstat tables of a port or
+//! a process tree, refreshed a few times a second until Ctrl-C, for programs run by hand in
+//! another terminal: the lessons', the book's own C programs, anything. `--run PID` attaches to
+//! a lesson that `cargo xtask run` is playing: its processes, and the sockets inside its own
+//! network namespaces, which no tool outside them sees.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use crate::netns::Ns;
 use crate::programs::{self, INTERRUPTED};
 use crate::render::Printer;
-use crate::state::Snapshot;
+use crate::sockdiag::Diag;
+use crate::state::{HostView, Snapshot};
 
 #[derive(clap::Args)]
 #[group(required = true, multiple = true)]
@@ -20,6 +24,58 @@ pub struct Args {
     /// Show this process and all its descendants, and their sockets
     #[arg(long)]
     pid: Option<i32>,
+    /// Attach to a running lesson: the runner's PID, which `cargo xtask run` prints
+    #[arg(long, conflicts_with_all = ["port", "pid"])]
+    run: Option<i32>,
+}
+
+/// A host of a running lesson: its namespace (kept open) and a socket-table reader in it.
+struct Attached {
+    name: String,
+    ns: Ns,
+    diag: Diag,
+}
+
+/// The network namespaces the runner `pid` holds open, as descriptors in /proc/PID/fd, each
+/// named by its eth0 address (or `host` for a lesson's one loopback host). The switch's
+/// namespace, which holds no socket, is left out.
+fn attach(pid: i32) -> Result<Vec<Attached>, String> {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map_err(|e| format!("no runner with pid {pid}: {e}"))?;
+    let mut hosts = Vec::new();
+    let mut seen = Vec::new();
+    for fd in fds.flatten() {
+        let target = std::fs::read_link(fd.path()).unwrap_or_default();
+        if !target.to_string_lossy().starts_with("net:[") {
+            continue;
+        }
+        let Ok(ns) = Ns::open(&fd.path().to_string_lossy()) else {
+            continue;
+        };
+        if seen.contains(&ns.inode) {
+            continue;
+        }
+        seen.push(ns.inode);
+        let found = ns.run(|| {
+            let diag = Diag::open()?;
+            let names: Vec<String> = nix::net::if_::if_nameindex()?
+                .iter()
+                .map(|i| i.name().to_string_lossy().into_owned())
+                .collect();
+            let addr = nix::ifaddrs::getifaddrs()?
+                .filter(|a| a.interface_name == "eth0")
+                .find_map(|a| Some(a.address?.as_sockaddr_in()?.ip().to_string()));
+            Ok((diag, names.contains(&"switch".to_string()), addr))
+        });
+        if let Ok((diag, false, addr)) = found {
+            let name = addr.unwrap_or_else(|| "host".into());
+            hosts.push(Attached { name, ns, diag });
+        }
+    }
+    if hosts.is_empty() {
+        return Err(format!("process {pid} holds no network namespace of a run"));
+    }
+    Ok(hosts)
 }
 
 /// How often the tables are read again.
@@ -29,16 +85,43 @@ pub fn run(args: Args) -> ExitCode {
     programs::catch_signals();
     let tty = std::io::stdout().is_terminal();
     let mut p = Printer::new(std::io::stdout(), tty, false, args.port.unwrap_or(0));
-    let what = match (args.port, args.pid) {
-        (Some(port), Some(pid)) => format!("port {port} and process {pid}"),
-        (Some(port), None) => format!("port {port}"),
-        (None, Some(pid)) => format!("process {pid} and its descendants"),
-        (None, None) => unreachable!("clap requires --port or --pid"),
+    let attached = match args.run.map(attach) {
+        Some(Ok(hosts)) => hosts,
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+        None => Vec::new(),
+    };
+    p.show_hosts(attached.len() > 1);
+    let what = match (args.port, args.pid, args.run) {
+        (_, _, Some(run)) => format!("the lesson run by process {run}"),
+        (Some(port), Some(pid), _) => format!("port {port} and process {pid}"),
+        (Some(port), None, _) => format!("port {port}"),
+        (None, Some(pid), _) => format!("process {pid} and its descendants"),
+        (None, None, None) => unreachable!("clap requires --port, --pid or --run"),
     };
     let started = Instant::now();
     let mut last: Option<Snapshot> = None;
     while !INTERRUPTED.load(Ordering::SeqCst) {
-        let snap = Snapshot::watch(args.pid, args.port);
+        let snap = match args.run {
+            Some(runner) => {
+                if !std::path::Path::new(&format!("/proc/{runner}")).exists() {
+                    p.line(&format!("the run (process {runner}) has ended"));
+                    break;
+                }
+                let views: Vec<HostView> = attached
+                    .iter()
+                    .map(|h| HostView {
+                        name: &h.name,
+                        diag: &h.diag,
+                        ns_inode: h.ns.inode,
+                    })
+                    .collect();
+                Snapshot::watch_run(runner, &views)
+            }
+            None => Snapshot::watch(args.pid, args.port),
+        };
         // On a terminal, redraw in place; into a pipe or file, print a frame only on a change.
         let changed = last.as_ref().is_none_or(|l| l.differs(&snap));
         if tty || changed {
