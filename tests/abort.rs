@@ -58,8 +58,10 @@ fn an_aborted_connection_is_accepted_and_its_first_read_is_reset() {
     let mut s = Server::start("tcpserv04", &[]);
     let serv = Pid::from_raw(s.pid());
     kill(serv, Signal::SIGSTOP).expect("stop the server");
+    // What is typed is discarded; EOF on standard input is the signal to abort.
     tcpcli_abort()
         .args(["127.0.0.1", "--port", &s.port.to_string()])
+        .write_stdin("ignored\n")
         .assert()
         .success()
         .stdout("")
