@@ -136,7 +136,7 @@ fn steps<W: Write>(
         if let Err(e) = run.act(step, p) {
             failures.push(e);
         }
-        let (view, waited) = if failures.is_empty() {
+        let (mut view, waited) = if failures.is_empty() {
             match run.wait(step) {
                 Ok(r) => r,
                 Err(Interrupted) => return interrupted(p),
@@ -144,6 +144,11 @@ fn steps<W: Write>(
         } else {
             (run.view(), Vec::new())
         };
+        // A transcript must read the same every run: the step's last packets (a delayed ACK
+        // comes up to 40 ms late) belong to it, not to the next step, so let the wire go quiet.
+        if setup.stable && run.lab.is_some() && run.settle() {
+            view = run.view();
+        }
         let snap = &view.snap;
         p.learn(snap);
         let packets = run.packet_lines(view.frames, setup.stable);
@@ -401,6 +406,23 @@ impl Run<'_> {
             );
         }
         Ok(())
+    }
+
+    /// Wait until no packet has been captured for a while (at most 2 s in all), so that the
+    /// packets a step causes are all shown with it. Returns whether any more came.
+    fn settle(&mut self) -> bool {
+        const QUIET: Duration = Duration::from_millis(120);
+        let first = self.frames_now();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut last = (first, Instant::now());
+        while Instant::now() < deadline && last.1.elapsed() < QUIET {
+            std::thread::sleep(POLL);
+            let n = self.frames_now();
+            if n != last.0 {
+                last = (n, Instant::now());
+            }
+        }
+        last.0 != first
     }
 
     /// The step's packets, one tcpdump line each, up to the `upto`th frame captured.
