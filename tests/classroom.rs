@@ -5,6 +5,7 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,16 @@ fn diff_between_successive_lessons_is_short() {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     for pair in order.windows(2) {
+        // A lesson that only replays earlier programs on other hosts (ch5-host-crash, ...) has
+        // no src/bin/ of its own, and nothing to show.
+        if !Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crates")
+            .join(pair[1])
+            .join("src/bin")
+            .is_dir()
+        {
+            continue;
+        }
         let out = xtask()
             .args(["diff", pair[0], pair[1]])
             .output()
@@ -113,8 +124,11 @@ fn diff_rejects_unknown_and_first_lessons_with_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("ch5-sigchld"));
+    let lessons =
+        String::from_utf8(xtask().arg("list").output().expect("list").stdout).expect("utf-8");
+    let first = lessons.split_whitespace().next().expect("a lesson");
     xtask()
-        .args(["diff", "ch4-iterative"])
+        .args(["diff", first])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("first lesson"));
