@@ -1,7 +1,7 @@
 //! tcpcli_poll01: tcpcli_select02 with poll instead of select (UNP §6.10).
 //!
-//! The project's own program, not the book's: §6.10 shows poll in a server (tcpservpoll01,
-//! Figure 6.29); this client applies it to §6.7's str_cli so that it diffs against select's.
+//! The project's own program, not the book's: the book's poll program is a server
+//! (tcpservpoll01, §6.11); this client applies poll to §6.7's str_cli, to diff against select's.
 //!
 //! Changes from tcpcli_select02: `str_cli` hands poll an array of descriptors with the events
 //! wanted for each, and reads the events that happened from the same array, instead of building
