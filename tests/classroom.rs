@@ -310,7 +310,7 @@ fn watch_until(args: &[&str], text: &str) -> String {
         seen.push_str(&line);
     }
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).expect("Ctrl-C");
-    let status = child.wait().expect("watch ends");
+    let status = common::wait_within(&mut child, "watch to end at Ctrl-C", common::LIMIT);
     assert!(status.success(), "Ctrl-C ends watch normally");
     seen
 }
@@ -322,7 +322,7 @@ fn watch_follows_any_process_tree_and_any_port() {
     let seen = watch_until(&["--pid", &sleeper.id().to_string()], "sleep 60");
     assert!(seen.contains(&format!(" + {}", sleeper.id())), "{seen}");
     let _ = sleeper.kill();
-    let _ = sleeper.wait();
+    common::wait_within(&mut sleeper, "sleep to die of SIGKILL", common::LIMIT);
 
     let s = Server::start("tcpserv04", &[]);
     let seen = watch_until(&["--port", &s.port.to_string()], "LISTEN");
