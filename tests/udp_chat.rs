@@ -164,3 +164,37 @@ fn chatcli_prints_what_others_send_and_reaps_its_child_at_the_end() {
         "the receiver was reaped"
     );
 }
+
+/// While the chat is full, a datagram from an address that is not a member is answered and
+/// dropped: no member ever sees it. Each member's datagrams come from the one server socket in
+/// order, so once a member's marker has arrived, anything relayed before it has too.
+#[test]
+fn chatserv_relays_nothing_from_a_stranger_while_full() {
+    let mut s = Server::start("chatserv", &[]);
+    let ten: Vec<UdpSocket> = (0..10).map(|_| client()).collect();
+    for sock in &ten {
+        join(&mut s, sock);
+    }
+    assert!(s.line().contains("the chat is full now"));
+    let stranger = client();
+    stranger
+        .send_to(b"let me in\n", ("127.0.0.1", s.port))
+        .expect("send");
+    assert_eq!(recv(&stranger), b"chat is full: 10 clients already\n");
+    ten[0]
+        .send_to(b"marker\n", ("127.0.0.1", s.port))
+        .expect("send");
+    let marker = format!("{}>> marker\n", ten[0].local_addr().expect("addr")).into_bytes();
+    for (i, member) in ten.iter().enumerate().skip(1) {
+        loop {
+            let got = recv(member);
+            assert!(
+                !String::from_utf8_lossy(&got).contains("let me in"),
+                "member {i} got the stranger's datagram: {got:?}"
+            );
+            if got == marker {
+                break;
+            }
+        }
+    }
+}
