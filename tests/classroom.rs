@@ -118,20 +118,95 @@ fn diff_of_one_lesson_compares_with_the_one_before() {
 }
 
 #[test]
-fn diff_rejects_unknown_and_first_lessons_with_exit_2() {
+fn diff_rejects_an_unknown_lesson_and_the_same_lesson_twice_with_exit_2() {
     xtask()
         .args(["diff", "ch99-nothing"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("ch5-sigchld"));
-    let lessons =
-        String::from_utf8(xtask().arg("list").output().expect("list").stdout).expect("utf-8");
-    let first = lessons.split_whitespace().next().expect("a lesson");
     xtask()
-        .args(["diff", first])
+        .args(["diff", "ch5-sigchld", "ch5-sigchld"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("first lesson"));
+        .stdout("")
+        .stderr(predicate::str::contains("named twice"));
+}
+
+#[test]
+fn diff_of_the_first_lesson_says_it_has_no_ancestor() {
+    xtask()
+        .args(["diff", "ch4-connect-errors"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("first lesson: it has no ancestor"));
+    // The first lesson runs only programs of later ones, so the second's are new too.
+    xtask()
+        .args(["diff", "ch4-iterative"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "new: crates/ch4-iterative/src/bin/iterserv.rs",
+        ));
+}
+
+#[test]
+fn diff_with_the_lessons_reversed_shows_the_reversed_diff() {
+    let out = xtask()
+        .args(["diff", "ch5-sigchld", "ch5-fork-server"])
+        .output()
+        .expect("diff");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(!text.contains("(no change)"), "{text}");
+    // Going back from ch5-sigchld to ch5-fork-server takes the SIGCHLD handler away.
+    assert!(
+        text.contains("+++ crates/ch5-fork-server/src/bin/tcpserv01.rs"),
+        "{text}"
+    );
+    assert!(
+        text.contains("-extern \"C\" fn sig_chld(_signo: c_int) {"),
+        "{text}"
+    );
+    assert!(!text.contains("+extern \"C\" fn sig_chld"), "{text}");
+}
+
+/// A server is diffed against a server and a client against a client, never across: by the
+/// arguments each takes (DESIGN.md's contracts), which their names follow.
+#[test]
+fn diff_pairs_programs_by_role() {
+    let role = |path: &str| {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if name.contains("serv") {
+            "server"
+        } else if name.contains("cli") {
+            "client"
+        } else {
+            "other"
+        }
+    };
+    let lessons =
+        String::from_utf8(xtask().arg("list").output().expect("list").stdout).expect("utf-8");
+    for lesson in lessons.lines().filter_map(|l| l.split_whitespace().next()) {
+        let out = xtask().args(["diff", lesson]).output().expect("diff");
+        assert!(out.status.success(), "{lesson}");
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        for pair in lines.windows(2) {
+            if let (Some(a), Some(b)) = (pair[0].strip_prefix("--- "), pair[1].strip_prefix("+++ "))
+            {
+                assert_eq!(role(a), role(b), "{lesson}: {a} against {b}");
+            }
+        }
+    }
+    let fork_server = xtask()
+        .args(["diff", "ch5-fork-server"])
+        .output()
+        .expect("diff");
+    let text = String::from_utf8(fork_server.stdout).expect("utf-8");
+    assert!(
+        text.contains("new: crates/ch5-fork-server/src/bin/tcpcli01.rs"),
+        "the course's first client has no client before it: {text}"
+    );
 }
 
 #[test]
@@ -324,7 +399,7 @@ fn watch_until(args: &[&str], text: &str) -> String {
         seen.push_str(&line);
     }
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).expect("Ctrl-C");
-    let status = child.wait().expect("watch ends");
+    let status = common::wait_within(&mut child, "watch to end at Ctrl-C", common::LIMIT);
     assert!(status.success(), "Ctrl-C ends watch normally");
     seen
 }
@@ -336,7 +411,7 @@ fn watch_follows_any_process_tree_and_any_port() {
     let seen = watch_until(&["--pid", &sleeper.id().to_string()], "sleep 60");
     assert!(seen.contains(&format!(" + {}", sleeper.id())), "{seen}");
     let _ = sleeper.kill();
-    let _ = sleeper.wait();
+    common::wait_within(&mut sleeper, "sleep to die of SIGKILL", common::LIMIT);
 
     let s = Server::start("tcpserv04", &[]);
     let seen = watch_until(&["--port", &s.port.to_string()], "LISTEN");

@@ -4,14 +4,15 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::Duration;
 
 use assert_cmd::Command;
 use common::{
-    Server, bin, children, closed_port, cmd, echo_all, listeners, state, wait_for, zombies,
+    LIMIT, Server, bin, children, closed_port, cmd, echo_all, ended, lines_of, listeners,
+    next_line, output_within, state, wait_for, wait_within, zombies,
 };
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -60,16 +61,11 @@ fn servers_bind_the_wildcard_address_by_default() {
         .process_group(0)
         .spawn()
         .expect("start");
-    let mut first = [0u8; 20];
-    child
-        .stdout
-        .take()
-        .expect("piped")
-        .read_exact(&mut first)
-        .expect("read");
+    let lines = lines_of(child.stdout.take().expect("piped"));
+    let first = next_line(&lines, "tcpserv04's first line", LIMIT);
     let _ = child.kill();
-    let _ = child.wait();
-    assert_eq!(&first, b"listening on 0.0.0.0");
+    wait_within(&mut child, "tcpserv04 to die of SIGKILL", LIMIT);
+    assert!(first.starts_with("listening on 0.0.0.0:"), "{first:?}");
 }
 
 /// Input that exercises framing: a plain line, binary bytes with NUL, a line longer than
@@ -220,18 +216,13 @@ fn five_rounds_of_tcpcli04(server: &str) -> (Server, usize) {
             .stdout(Stdio::piped())
             .spawn()
             .expect("tcpcli04 starts");
-        let mut echo = [0u8; 6];
+        let echoes = lines_of(cli.stdout.take().expect("piped"));
         cli.stdin
             .as_mut()
             .expect("piped")
             .write_all(b"round\n")
             .expect("type");
-        cli.stdout
-            .as_mut()
-            .expect("piped")
-            .read_exact(&mut echo)
-            .expect("echo");
-        assert_eq!(&echo, b"round\n");
+        assert_eq!(next_line(&echoes, "tcpcli04's echo", LIMIT), "round\n");
         let zombies_before = zombies(s.pid());
         wait_for("five running children", || {
             children(s.pid()).iter().filter(|p| p.state != 'Z').count() == 5
@@ -240,7 +231,7 @@ fn five_rounds_of_tcpcli04(server: &str) -> (Server, usize) {
         kill(Pid::from_raw(s.pid()), Signal::SIGSTOP).expect("SIGSTOP");
         wait_for("the server stopped", || state(s.pid()) == Some('T'));
         drop(cli.stdin.take()); // EOF: the client exits and closes its five sockets
-        assert!(cli.wait().expect("wait").success());
+        assert!(ended(&mut cli, "tcpcli04 to exit at EOF").success());
         wait_for("five more zombies", || {
             zombies(s.pid()) == zombies_before + 5
         });
@@ -282,7 +273,7 @@ fn without_sa_restart_tcpserv02_aborts_on_eintr() {
     let mut s = Server::start("tcpserv02", &["--no-restart"]);
     wait_for("the server in accept", || state(s.pid()) == Some('S'));
     one_client(&s);
-    let status = s.child.wait().expect("the server ends");
+    let status = ended(&mut s.child, "tcpserv02 to abort on EINTR");
     assert_eq!(status.code(), Some(1));
     assert!(s.line().starts_with("child "), "the handler ran first");
     assert_eq!(s.stderr(), "accept error: Interrupted system call\n");
@@ -329,7 +320,7 @@ fn zombie_shows_zombies_then_reaps_and_decodes_them() {
     stdin.write_all(b"\n").expect("Enter");
     wait_for("no zombie", || children(pid).is_empty());
     drop(stdin); // EOF ends it
-    let out = z.wait_with_output().expect("zombie ends");
+    let out = output_within(z, "zombie to exit at EOF");
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).expect("utf-8");
     for want in [
@@ -355,4 +346,89 @@ fn zombie_takes_the_endings_from_its_arguments() {
     assert!(text.contains("WEXITSTATUS = 7"), "{text}");
     assert!(text.contains("WTERMSIG = 9 (SIGKILL)"), "{text}");
     assert_eq!(text.matches("wait: child").count(), 2);
+}
+
+/// The signals whose default action does not end a process: zombie refuses them.
+const NOT_ENDINGS: [Signal; 8] = [
+    Signal::SIGSTOP,
+    Signal::SIGTSTP,
+    Signal::SIGTTIN,
+    Signal::SIGTTOU,
+    Signal::SIGCONT,
+    Signal::SIGCHLD,
+    Signal::SIGURG,
+    Signal::SIGWINCH,
+];
+
+/// Every other signal really ends its child, whatever dispositions and mask the parent had:
+/// Rust ignores SIGPIPE and catches SIGSEGV and SIGBUS, and the child must not inherit that.
+#[test]
+fn zombie_children_die_by_every_signal_that_ends_a_process() {
+    let endings: Vec<Signal> = Signal::iterator()
+        .filter(|s| !NOT_ENDINGS.contains(s))
+        .collect();
+    let names: Vec<&str> = endings.iter().map(|s| s.as_str()).collect();
+    let mut zombie = cmd("zombie");
+    zombie.args(&names);
+    // SAFETY: setrlimit is async-signal-safe, and the closure touches nothing else.
+    unsafe {
+        zombie.pre_exec(|| {
+            // No core files from SIGSEGV, SIGQUIT, ...: a test leaves nothing behind.
+            let none = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if libc::setrlimit(libc::RLIMIT_CORE, &none) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut z = zombie
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("zombie starts");
+    drop(z.stdin.take()); // EOF: reap at once, then exit
+    let out = output_within(z, "zombie to reap its children and exit");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "no child survived"
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    for sig in endings {
+        let want = format!("WIFSIGNALED, WTERMSIG = {} ({sig}),", sig as i32);
+        assert_eq!(text.matches(&want).count(), 1, "{want:?} in {text}");
+    }
+    assert!(!text.contains("WIFEXITED"), "{text}");
+}
+
+/// A stopped child is not a zombie, and `wait` would block on it forever: zombie refuses the
+/// signals that stop, continue or are ignored, with a usage error, and never hangs.
+#[test]
+fn zombie_refuses_signals_that_do_not_end_a_process() {
+    for sig in NOT_ENDINGS {
+        // In a process group of its own: if it ever forked a child that stopped, the timeout
+        // kills that child too, and the test fails instead of hanging on the child's pipe.
+        let mut z = cmd("zombie")
+            .arg(sig.as_str())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("zombie starts");
+        drop(z.stdin.take());
+        let out = output_within(z, &format!("zombie {sig} to refuse it"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{sig}: {out:?}");
+        assert!(out.stdout.is_empty(), "{sig}: {out:?}");
+        assert!(
+            stderr.contains(sig.as_str()) && stderr.contains("does not end"),
+            "{sig}: {stderr}"
+        );
+    }
 }

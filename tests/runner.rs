@@ -578,7 +578,7 @@ timeout = 60
     }
     let started = Instant::now();
     kill(Pid::from_raw(child.id() as i32), sig).expect("signal the runner");
-    let status = child.wait().expect("the runner ends");
+    let status = common::wait_within(&mut child, "the runner to end at the signal", common::LIMIT);
     let mut rest = String::new();
     while lines.read_line(&mut rest).expect("read") > 0 {}
     stdout.push_str(&rest);
@@ -640,7 +640,7 @@ fn interrupt_at_step(lesson: &str, k: usize, sig: Signal) -> (Option<i32>, Strin
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
     kill(Pid::from_raw(child.id() as i32), sig).expect("signal");
-    let status = child.wait().expect("the runner ends");
+    let status = common::wait_within(&mut child, "the runner to end at the signal", common::LIMIT);
     let _ = stdout.read_to_string(&mut seen);
     (status.code(), seen)
 }

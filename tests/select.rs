@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Server, children, cmd, ended, only_child, tcp_sockets, wait_for};
+use common::{Server, children, cmd, ended, only_child, output_within, tcp_sockets, wait_for};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -53,7 +53,7 @@ fn batch_with_a_stopped_server(name: &str, lines: usize) -> Vec<u8> {
     drop(stdin); // EOF
     if name == "tcpcli_select01" {
         // It returns at EOF: wait for that before the child may echo anything.
-        let status = cli.wait().expect("wait");
+        let status = ended(&mut cli, "tcpcli_select01 to return at EOF");
         assert!(status.success());
     } else {
         // It half-closes and waits for the echoes: FIN_WAIT2 on its end.
@@ -62,7 +62,7 @@ fn batch_with_a_stopped_server(name: &str, lines: usize) -> Vec<u8> {
         });
     }
     kill(Pid::from_raw(child), Signal::SIGCONT).expect("SIGCONT");
-    let out = cli.wait_with_output().expect("the client ends");
+    let out = output_within(cli, &format!("{name} to end"));
     assert!(out.status.success(), "{name}: {out:?}");
     out.stdout
 }

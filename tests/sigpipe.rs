@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Stdio};
 
-use common::{Server, cmd, only_child, tcp_sockets, wait_for};
+use common::{Server, cmd, only_child, output_within, tcp_sockets, wait_for};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -49,7 +49,7 @@ fn tcpcli11_is_killed_by_sigpipe() {
         .expect("piped")
         .write_all(b"bye\n")
         .expect("type");
-    let out = cli.wait_with_output().expect("the client ends");
+    let out = output_within(cli, "tcpcli11 to be killed by SIGPIPE");
     assert_eq!(out.status.signal(), Some(Signal::SIGPIPE as i32), "{out:?}");
     assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
 }
@@ -62,7 +62,7 @@ fn tcpcli01_reads_eof_and_says_the_server_terminated_prematurely() {
         .expect("piped")
         .write_all(b"another line\n")
         .expect("type");
-    let out = cli.wait_with_output().expect("the client ends");
+    let out = output_within(cli, "tcpcli01 to exit after EOF on the socket");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),

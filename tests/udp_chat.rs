@@ -3,13 +3,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::UdpSocket;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Server, children, cmd, wait_for};
+use common::{LIMIT, Server, children, cmd, ended, lines_of, next_line, wait_for};
 
 fn client() -> UdpSocket {
     let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
@@ -145,19 +145,17 @@ fn chatcli_prints_what_others_send_and_reaps_its_child_at_the_end() {
 
     let other = client();
     join(&mut s, &other);
-    let mut out = BufReader::new(cli.stdout.take().expect("piped"));
-    let mut line = String::new();
-    out.read_line(&mut line).expect("chatcli prints");
+    let out = lines_of(cli.stdout.take().expect("piped"));
+    let line = next_line(&out, "chatcli to print the other's hi", LIMIT);
     assert_eq!(
         line,
         format!("{}>> hi\n", other.local_addr().expect("addr"))
     );
 
     drop(stdin); // EOF: chatcli sends END, kills its child, waits for it
-    let status = cli.wait().expect("chatcli ends");
+    let status = ended(&mut cli, "chatcli to end at EOF");
     assert!(status.success());
-    line.clear();
-    out.read_line(&mut line).expect("its last line");
+    let line = next_line(&out, "chatcli's last line", LIMIT);
     assert!(line.contains("reaped"), "{line}");
     assert!(s.line().contains("left"));
     // Not reaped, the child would be a zombie reparented to this test process (a subreaper).
@@ -165,4 +163,38 @@ fn chatcli_prints_what_others_send_and_reaps_its_child_at_the_end() {
         !Path::new(&format!("/proc/{receiver}")).exists(),
         "the receiver was reaped"
     );
+}
+
+/// While the chat is full, a datagram from an address that is not a member is answered and
+/// dropped: no member ever sees it. Each member's datagrams come from the one server socket in
+/// order, so once a member's marker has arrived, anything relayed before it has too.
+#[test]
+fn chatserv_relays_nothing_from_a_stranger_while_full() {
+    let mut s = Server::start("chatserv", &[]);
+    let ten: Vec<UdpSocket> = (0..10).map(|_| client()).collect();
+    for sock in &ten {
+        join(&mut s, sock);
+    }
+    assert!(s.line().contains("the chat is full now"));
+    let stranger = client();
+    stranger
+        .send_to(b"let me in\n", ("127.0.0.1", s.port))
+        .expect("send");
+    assert_eq!(recv(&stranger), b"chat is full: 10 clients already\n");
+    ten[0]
+        .send_to(b"marker\n", ("127.0.0.1", s.port))
+        .expect("send");
+    let marker = format!("{}>> marker\n", ten[0].local_addr().expect("addr")).into_bytes();
+    for (i, member) in ten.iter().enumerate().skip(1) {
+        loop {
+            let got = recv(member);
+            assert!(
+                !String::from_utf8_lossy(&got).contains("let me in"),
+                "member {i} got the stranger's datagram: {got:?}"
+            );
+            if got == marker {
+                break;
+            }
+        }
+    }
 }

@@ -9,8 +9,9 @@ pub mod sockdiag;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::Once;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
@@ -47,63 +48,170 @@ pub fn cmd(name: &str) -> Command {
     Command::new(bin(name))
 }
 
+/// How long a test waits for a program to print a line or to end before it fails, saying what
+/// it waited for. A broken program (one that never prints its first line, or never exits)
+/// then fails its test well within a minute instead of hanging the whole run.
+pub const LIMIT: Duration = Duration::from_secs(30);
+
+/// The lines `from` produces, read by a thread of their own, so that waiting for one can have a
+/// timeout ([`next_line`]). The channel closes at EOF.
+pub fn lines_of(from: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        let mut from = BufReader::new(from);
+        loop {
+            let mut line = String::new();
+            match from.read_line(&mut line) {
+                Ok(n) if n > 0 && tx.send(line).is_ok() => {}
+                _ => return,
+            }
+        }
+    });
+    rx
+}
+
+/// The next line from `lines`, or "" at EOF (as `read_line` says it). Fails the test, naming
+/// `what` it waited for, if no line comes within `limit`.
+pub fn next_line(lines: &Receiver<String>, what: &str, limit: Duration) -> String {
+    match lines.recv_timeout(limit) {
+        Ok(line) => line,
+        Err(RecvTimeoutError::Disconnected) => String::new(),
+        Err(RecvTimeoutError::Timeout) => {
+            panic!(
+                "timed out after {}s waiting for {what}",
+                limit.as_secs_f64()
+            )
+        }
+    }
+}
+
+/// Everything `from` produces up to EOF, read by a thread of its own: see [`output_within`].
+fn all_of(from: Option<impl Read + Send + 'static>) -> Receiver<Vec<u8>> {
+    let (tx, rx) = channel();
+    if let Some(mut from) = from {
+        std::thread::spawn(move || {
+            let mut all = Vec::new();
+            let _ = from.read_to_end(&mut all);
+            let _ = tx.send(all);
+        });
+    } else {
+        let _ = tx.send(Vec::new());
+    }
+    rx
+}
+
+/// Wait for `child` to end, within `limit`; past it, kill it (and its process group, if it leads
+/// one) and fail the test naming `what`.
+pub fn wait_within(child: &mut Child, what: &str, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            // Its process group too, if it leads one: a child it forked (stopped, say) may
+            // hold its output open.
+            let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+            let _ = child.kill();
+            let _ = child.wait(); // SIGKILL cannot be caught: this returns at once
+            panic!(
+                "timed out after {}s waiting for {what}",
+                limit.as_secs_f64()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// `wait_with_output` with a timeout: what `child` printed on its piped stdout and stderr, and
+/// how it ended, within [`LIMIT`].
+pub fn output_within(mut child: Child, what: &str) -> Output {
+    let (out, err) = (all_of(child.stdout.take()), all_of(child.stderr.take()));
+    let status = wait_within(&mut child, what, LIMIT);
+    // Its output ends with it, unless a process it forked still holds the pipe.
+    let rest = |rx: Receiver<Vec<u8>>| {
+        rx.recv_timeout(LIMIT)
+            .unwrap_or_else(|_| panic!("{what}: its output never ended"))
+    };
+    Output {
+        status,
+        stdout: rest(out),
+        stderr: rest(err),
+    }
+}
+
 /// A running server, in a process group of its own with the children it forks.
 /// Dropping it kills the whole group and reaps every member, so nothing outlives the test.
 pub struct Server {
     pub child: Child,
     pub port: u16,
-    pub stdout: BufReader<ChildStdout>,
+    lines: Receiver<String>,
 }
 
 impl Server {
-    /// Start `name` on 127.0.0.1 and a free port, and read its `listening on` line.
+    /// Start `name` on 127.0.0.1 and a free port, and read its first line: `listening on
+    /// ADDR:PORT` for TCP, `bound to ADDR:PORT` for UDP.
     pub fn start(name: &str, extra: &[&str]) -> Server {
-        let mut child = cmd(name)
+        let mut command = cmd(name);
+        command
             .args(["--bind", "127.0.0.1", "--port", "0"])
-            .args(extra)
+            .args(extra);
+        Server::spawn(command, name, LIMIT)
+    }
+
+    /// Start `command` as a server; fail the test within `limit` if it prints no first line.
+    pub fn spawn(mut command: Command, name: &str, limit: Duration) -> Server {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
             .spawn()
             .expect("the server starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
-        let mut first = String::new();
-        stdout
-            .read_line(&mut first)
-            .expect("the server prints a line");
-        let port = first
-            .trim()
-            .strip_prefix("listening on 127.0.0.1:")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {first:?}"));
-        Server {
-            child,
-            port,
-            stdout,
-        }
+        let lines = lines_of(child.stdout.take().expect("piped"));
+        let pgid = Pid::from_raw(child.id() as i32);
+        let first = match lines.recv_timeout(limit) {
+            Ok(line) => line,
+            Err(e) => {
+                let _ = killpg(pgid, Signal::SIGKILL);
+                while waitid(Id::PGid(pgid), WaitPidFlag::WEXITED).is_ok() {}
+                match e {
+                    RecvTimeoutError::Timeout => panic!(
+                        "timed out after {}s waiting for {name}'s first line (`listening on` \
+                         or `bound to`)",
+                        limit.as_secs_f64()
+                    ),
+                    RecvTimeoutError::Disconnected => panic!("{name} ended without a line"),
+                }
+            }
+        };
+        let port = ["listening on 127.0.0.1:", "bound to 127.0.0.1:"]
+            .iter()
+            .find_map(|prefix| first.trim().strip_prefix(prefix))
+            .and_then(|p| p.parse().ok());
+        let Some(port) = port else {
+            let _ = killpg(pgid, Signal::SIGKILL);
+            while waitid(Id::PGid(pgid), WaitPidFlag::WEXITED).is_ok() {}
+            panic!("unexpected first line {first:?} from {name}");
+        };
+        Server { child, port, lines }
     }
 
     pub fn pid(&self) -> i32 {
         self.child.id() as i32
     }
 
-    /// The next line the server prints, within `limit`.
+    /// The next line the server prints ("" once it has ended), within [`LIMIT`].
     pub fn line(&mut self) -> String {
-        let mut line = String::new();
-        self.stdout
-            .read_line(&mut line)
-            .expect("read the server's output");
-        line
+        next_line(&self.lines, "the server's next line", LIMIT)
     }
 
     /// What the server wrote on stderr; only after it has ended.
     pub fn stderr(&mut self) -> String {
-        let mut text = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = e.read_to_string(&mut text);
-        }
-        text
+        let all = all_of(self.child.stderr.take())
+            .recv_timeout(LIMIT)
+            .expect("the server's stderr ends with it");
+        String::from_utf8_lossy(&all).into_owned()
     }
 }
 
@@ -216,12 +324,7 @@ pub fn echo_all(port: u16, data: &[u8]) -> Vec<u8> {
     back
 }
 
-/// Wait for `child` to end by itself (its standard input may stay open), within 20 s.
-pub fn ended(child: &mut Child, what: &str) -> std::process::ExitStatus {
-    let mut status = None;
-    wait_for(what, || {
-        status = child.try_wait().expect("try_wait");
-        status.is_some()
-    });
-    status.expect("ended")
+/// Wait for `child` to end by itself (its standard input may stay open), within [`LIMIT`].
+pub fn ended(child: &mut Child, what: &str) -> ExitStatus {
+    wait_within(child, what, LIMIT)
 }

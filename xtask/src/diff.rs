@@ -1,10 +1,13 @@
 //! `cargo xtask diff <a> [<b>]`: what a lesson changed, as unified diffs of its programs.
 //!
-//! Each program of lesson b is compared with its closest ancestor: the program, among those of
-//! a, of the lessons before a, and of b shown before it, from which it differs in the fewest
-//! lines. So tcpserv02 is shown against ch5-fork-server's tcpserv01, and tcpserv03 against
-//! tcpserv02: each diff is one lesson's step. A program that is mostly new is only named.
-//! With one lesson named, a is the lesson before it in course order.
+//! Each program of lesson b is compared with its closest ancestor: the program of the same role
+//! (a server with a server, a client with a client), among those of a, of the lessons before a,
+//! and of b shown before it, from which it differs in the fewest lines. So tcpserv02 is shown
+//! against ch5-fork-server's tcpserv01, and tcpserv03 against tcpserv02: each diff is one
+//! lesson's step. A program that is mostly new, or has no program of its role before it, is only
+//! named. With one lesson named, a is the lesson before it in course order; the first lesson has
+//! none, and its programs are all new. With a later than b, the diff goes backwards: each program
+//! of b against its closest in a and the lessons between, so the lines b lacks show as removed.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -21,10 +24,33 @@ pub struct Args {
     b: Option<String>,
 }
 
-/// A program of a lesson: its path relative to the workspace and its lines.
+/// A program of a lesson: its path relative to the workspace, its role and its lines.
 struct Program {
     path: String,
+    role: Role,
     lines: Vec<String>,
+}
+
+/// What a program is, by the arguments it takes (the contracts of DESIGN.md): a server takes
+/// `ServerArgs`, a client `ClientArgs`. A program is only diffed against one of its own role.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    Server,
+    Client,
+    Other,
+}
+
+impl Role {
+    fn of(lines: &[String]) -> Role {
+        let uses = |what: &str| lines.iter().any(|l| l.contains(what));
+        if uses("ServerArgs") {
+            Role::Server
+        } else if uses("ClientArgs") {
+            Role::Client
+        } else {
+            Role::Other
+        }
+    }
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -34,13 +60,7 @@ pub fn run(args: Args) -> ExitCode {
     let (a, b) = match &args.b {
         Some(b) => (position(&args.a).ok_or(&args.a), position(b).ok_or(b)),
         None => match position(&args.a) {
-            Some(0) => {
-                eprintln!(
-                    "error: {} is the first lesson: nothing comes before it",
-                    args.a
-                );
-                return ExitCode::from(2);
-            }
+            Some(0) => return first_lesson(&order[0]),
             Some(j) => (Ok(j - 1), Ok(j)),
             None => (Err(&args.a), Err(&args.a)),
         },
@@ -49,8 +69,20 @@ pub fn run(args: Args) -> ExitCode {
         (Ok(a), Ok(b)) => (a, b),
         (Err(name), _) | (_, Err(name)) => return unknown(name),
     };
-    // Ancestors: the programs of a and of every lesson before it.
-    let mut candidates: Vec<Program> = (0..=a).flat_map(|i| programs(&order[i])).collect();
+    if a == b {
+        eprintln!(
+            "error: `{}` named twice: a lesson does not differ from itself; \
+             `cargo xtask diff {}` shows what it changed",
+            order[a], order[a]
+        );
+        return ExitCode::from(2);
+    }
+    // Forwards, b's ancestors: the programs of a and of every lesson before it. Backwards (a
+    // comes after b), the programs of a and of the lessons between: those before b are b's own
+    // ancestors, and would pair each program of b with itself.
+    let forwards = a < b;
+    let from = if forwards { 0 } else { b + 1 };
+    let mut candidates: Vec<Program> = (from..=a).flat_map(|i| programs(&order[i])).collect();
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = std::io::stdout().lock();
     for program in programs(&order[b]) {
@@ -61,25 +93,43 @@ pub fn run(args: Args) -> ExitCode {
             Some((base, e)) if shared * 5 >= program.lines.len() => {
                 print_diff(&mut out, &candidates[base], &program, &e, color)
             }
-            _ => {
-                let _ = writeln!(
-                    out,
-                    "new: {} ({} lines)\n",
-                    program.path,
-                    program.lines.len()
-                );
-            }
+            _ => new(&mut out, &program),
         }
-        candidates.push(program);
+        if forwards {
+            candidates.push(program);
+        }
     }
     ExitCode::SUCCESS
 }
 
-/// The candidate `program` differs least from, with the edits between them.
+/// `diff <the first lesson>`: nothing comes before it, so each of its programs is new.
+fn first_lesson(lesson: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{lesson} is the first lesson: it has no ancestor, and all its programs are new.\n"
+    );
+    for program in programs(lesson) {
+        new(&mut out, &program);
+    }
+    ExitCode::SUCCESS
+}
+
+fn new(out: &mut impl Write, program: &Program) {
+    let _ = writeln!(
+        out,
+        "new: {} ({} lines)\n",
+        program.path,
+        program.lines.len()
+    );
+}
+
+/// The candidate of `program`'s role it differs least from, with the edits between them.
 fn closest(candidates: &[Program], program: &Program) -> Option<(usize, Vec<Edit>)> {
     candidates
         .iter()
         .enumerate()
+        .filter(|(_, c)| c.role == program.role)
         .map(|(i, c)| (i, edits(&c.lines, &program.lines)))
         .min_by_key(|(_, e)| changes(e))
 }
@@ -128,13 +178,17 @@ fn programs(lesson: &str) -> Vec<Program> {
     files.sort_by_key(rank);
     files
         .into_iter()
-        .map(|f| Program {
-            path: relative(&f),
-            lines: std::fs::read_to_string(&f)
+        .map(|f| {
+            let lines: Vec<String> = std::fs::read_to_string(&f)
                 .unwrap_or_default()
                 .lines()
                 .map(String::from)
-                .collect(),
+                .collect();
+            Program {
+                path: relative(&f),
+                role: Role::of(&lines),
+                lines,
+            }
         })
         .collect()
 }

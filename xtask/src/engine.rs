@@ -754,11 +754,17 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
             side,
             count,
         } => {
+            // "data" names what a segment carries; the others name the segment.
+            let one = if kind == "data" {
+                "data segment".to_string()
+            } else {
+                kind.clone()
+            };
             let what = match count {
-                None => format!("a {kind}"),
-                Some(0) => format!("no {kind}"),
-                Some(1) => format!("1 {kind}"),
-                Some(n) => format!("{n} {kind}s"),
+                None => format!("a {one}"),
+                Some(0) => format!("no {one}"),
+                Some(1) => format!("1 {one}"),
+                Some(n) => format!("{n} {one}s"),
             };
             let mut text = format!("{what} on the wire");
             if let Some(h) = from {

@@ -13,6 +13,9 @@ use nix::sys::socket::{
 use crate::{ClientArgs, ServerArgs, err_sys};
 
 /// socket, bind, listen; then print `listening on ADDR:PORT` with the port the kernel gave.
+///
+/// Unlike the book's tcpserv01 (Figure 5.2), which calls bind straight after socket, this sets
+/// SO_REUSEADDR first, as the book's own `tcp_listen` (§11.12) and every server of §7.5 do.
 pub fn tcp_listen(args: &ServerArgs) -> OwnedFd {
     let listenfd = socket(
         AddressFamily::Inet,
@@ -24,7 +27,7 @@ pub fn tcp_listen(args: &ServerArgs) -> OwnedFd {
     // SO_REUSEADDR lets a restarted server bind its port while connections of its previous
     // run are still in TIME_WAIT (UNP §7.5). It does not let two servers listen on one port.
     setsockopt(&listenfd, sockopt::ReuseAddr, &true).unwrap_or_else(|e| err_sys("setsockopt", e));
-    bind_and_announce(&listenfd, args, || {
+    bind_and_announce(&listenfd, args, "listening on", || {
         let backlog = Backlog::new(args.backlog).unwrap_or_else(|e| err_sys("listen", e));
         listen(&listenfd, backlog).unwrap_or_else(|e| err_sys("listen", e));
     });
@@ -32,7 +35,8 @@ pub fn tcp_listen(args: &ServerArgs) -> OwnedFd {
 }
 
 /// socket, bind for UDP (UNP §8.3): a datagram server has no listen and no accept; every
-/// client's datagrams arrive on this one socket. Prints `listening on ADDR:PORT` too.
+/// client's datagrams arrive on this one socket. Prints `bound to ADDR:PORT`: UDP does not
+/// listen, and a student reading `listening on` would look for a LISTEN socket in netstat.
 pub fn udp_bind(args: &ServerArgs) -> OwnedFd {
     let sockfd = socket(
         AddressFamily::Inet,
@@ -41,19 +45,19 @@ pub fn udp_bind(args: &ServerArgs) -> OwnedFd {
         None,
     )
     .unwrap_or_else(|e| err_sys("socket", e));
-    bind_and_announce(&sockfd, args, || {});
+    bind_and_announce(&sockfd, args, "bound to", || {});
     sockfd
 }
 
-/// bind, then `then` (listen, for TCP), then print the address the kernel bound.
-fn bind_and_announce(fd: &OwnedFd, args: &ServerArgs, then: impl FnOnce()) {
+/// bind, then `then` (listen, for TCP), then print `what` and the address the kernel bound.
+fn bind_and_announce(fd: &OwnedFd, args: &ServerArgs, what: &str, then: impl FnOnce()) {
     let servaddr = SockaddrIn::from(SocketAddrV4::new(args.bind, args.port));
     bind(fd.as_raw_fd(), &servaddr).unwrap_or_else(|e| err_sys("bind", e));
     then();
     // With --port 0 the kernel chose the port: getsockname tells which (UNP §4.10).
     let local: SockaddrIn =
         getsockname(fd.as_raw_fd()).unwrap_or_else(|e| err_sys("getsockname", e));
-    println!("listening on {}:{}", local.ip(), local.port());
+    println!("{what} {}:{}", local.ip(), local.port());
 }
 
 /// socket, connect: the book's client opening (Figure 5.4).

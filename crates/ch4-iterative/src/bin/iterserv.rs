@@ -29,6 +29,7 @@ fn main() {
 
 fn serve(listenfd: OwnedFd) -> ! {
     loop {
+        // Unlike the book's, accept(listenfd, NULL, NULL): nothing here uses the client's address.
         let connfd = match accept(listenfd.as_raw_fd()) {
             // SAFETY: accept returned a new descriptor that nothing else owns.
             Ok(fd) => unsafe { OwnedFd::from_raw_fd(fd) },

@@ -45,6 +45,7 @@ fn main() {
 
 fn serve(listenfd: OwnedFd) -> ! {
     loop {
+        // Unlike the book's, accept(listenfd, NULL, NULL): nothing here uses the client's address.
         let connfd = match accept(listenfd.as_raw_fd()) {
             // SAFETY: accept returned a new descriptor that nothing else owns.
             Ok(fd) => unsafe { OwnedFd::from_raw_fd(fd) },
@@ -56,7 +57,7 @@ fn serve(listenfd: OwnedFd) -> ! {
             Ok(ForkResult::Child) => {
                 drop(listenfd); // close(listenfd): the child does not accept
                 str_echo(connfd.as_fd()); // process the request
-                _exit(0)
+                _exit(0) // the book's child calls exit(0); _exit is right after fork
             }
             // The parent closes the connected socket: the child holds the connection now,
             // and the kernel sends FIN only when the last descriptor for it is closed (§4.9).

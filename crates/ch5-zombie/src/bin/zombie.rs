@@ -6,14 +6,19 @@
 //! kernel keeps each child's process table entry, with its exit status, as a zombie (`Z` and
 //! `<defunct>` in ps). When a line (or EOF) arrives on standard input, the parent reaps them and
 //! decodes each status with the macros of `<sys/wait.h>`. A second line ends the parent.
+//!
+//! Only endings are taken: a signal whose default action stops a process (SIGSTOP, SIGTSTP, ...),
+//! continues it (SIGCONT) or ignores it (SIGCHLD, SIGURG, SIGWINCH) is refused with a usage
+//! error, because it does not end the child. A stopped child is not a zombie, and `wait` without
+//! WUNTRACED would block on it forever; decoding stops is §5.10's waitpid, not this lesson.
 
 use std::os::fd::AsFd;
 
 use clap::Parser;
 use nix::libc::{self, c_int};
-use nix::sys::signal::{Signal, raise};
+use nix::sys::signal::{SigSet, Signal, raise};
 use nix::unistd::{ForkResult, fork};
-use unp::{_exit, Readline, err_sys, parse_args};
+use unp::{_exit, Readline, err_sys, parse_args, signal_default};
 
 #[derive(Parser)]
 #[command(
@@ -52,10 +57,17 @@ fn fork_child(ending: Ending) {
         Ok(ForkResult::Child) => match ending {
             Ending::Exit(status) => _exit(status.into()),
             Ending::Killed(sig) => {
-                // The default action of these signals ends the process, as if another process
-                // had sent them; _exit only runs if the signal is one that does not kill.
-                let _ = raise(sig);
-                _exit(0)
+                // The child inherits its parent's dispositions and signal mask, and a Rust
+                // program is not a C one: the runtime ignores SIGPIPE and catches SIGSEGV and
+                // SIGBUS (to report stack overflows). Give the signal its default action and
+                // unblock it, so that it ends the child as it would end the book's.
+                if sig != Signal::SIGKILL {
+                    signal_default(sig); // SIGKILL's action cannot be changed, nor needs to be
+                }
+                let _ = SigSet::from(sig).thread_unblock();
+                let _ = raise(sig); // the default action ends the process here
+                eprintln!("raise({sig}) error: the child was not ended by it");
+                _exit(1)
             }
         },
         Ok(ForkResult::Parent { child }) => println!("forked child {child}: it will {ending}"),
@@ -112,9 +124,23 @@ fn parse_ending(s: &str) -> Result<Ending, String> {
     if let Ok(status) = s.parse::<u8>() {
         return Ok(Ending::Exit(status));
     }
-    s.parse::<Signal>().map(Ending::Killed).map_err(|_| {
+    let sig = s.parse::<Signal>().map_err(|_| {
         format!("`{s}` is neither an exit status (0-255) nor a signal name like SIGTERM")
-    })
+    })?;
+    use Signal::*;
+    match sig {
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => Err(format!(
+            "{sig} stops a process, it does not end it: a stopped child is not a zombie, \
+             and wait would block on it forever"
+        )),
+        SIGCONT => Err(format!(
+            "{sig} continues a stopped process, it does not end it"
+        )),
+        SIGCHLD | SIGURG | SIGWINCH => Err(format!(
+            "{sig}'s default action is to ignore it: it does not end a process"
+        )),
+        _ => Ok(Ending::Killed(sig)),
+    }
 }
 
 impl std::fmt::Display for Ending {

@@ -1,5 +1,8 @@
 //! tcpcli_poll01: tcpcli_select02 with poll instead of select (UNP §6.10).
 //!
+//! The project's own program, not the book's: the book's poll program is a server
+//! (tcpservpoll01, §6.11); this client applies poll to §6.7's str_cli, to diff against select's.
+//!
 //! Changes from tcpcli_select02: `str_cli` hands poll an array of descriptors with the events
 //! wanted for each, and reads the events that happened from the same array, instead of building
 //! a descriptor set before each call. After EOF on standard input, the array holds the socket

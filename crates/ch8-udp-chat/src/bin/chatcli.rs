@@ -42,7 +42,7 @@ fn main() {
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             receive(&sockfd);
-            _exit(0)
+            _exit(0) // receive loops until killed, as the seeds'; if it returned: _exit
         }
         Ok(ForkResult::Parent { child }) => {
             send(&sockfd, &servaddr);
