@@ -5,6 +5,7 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,16 @@ fn diff_between_successive_lessons_is_short() {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     for pair in order.windows(2) {
+        // A lesson that only replays earlier programs on other hosts (ch5-host-crash, ...) has
+        // no src/bin/ of its own, and nothing to show.
+        if !Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("crates")
+            .join(pair[1])
+            .join("src/bin")
+            .is_dir()
+        {
+            continue;
+        }
         let out = xtask()
             .args(["diff", pair[0], pair[1]])
             .output()
@@ -124,14 +135,18 @@ fn diff_rejects_an_unknown_lesson_and_the_same_lesson_twice_with_exit_2() {
 #[test]
 fn diff_of_the_first_lesson_says_it_has_no_ancestor() {
     xtask()
+        .args(["diff", "ch4-connect-errors"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("first lesson: it has no ancestor"));
+    // The first lesson runs only programs of later ones, so the second's are new too.
+    xtask()
         .args(["diff", "ch4-iterative"])
         .assert()
         .success()
-        .stdout(
-            predicate::str::contains("first lesson: it has no ancestor").and(
-                predicate::str::contains("new: crates/ch4-iterative/src/bin/iterserv.rs"),
-            ),
-        );
+        .stdout(predicate::str::contains(
+            "new: crates/ch4-iterative/src/bin/iterserv.rs",
+        ));
 }
 
 #[test]
