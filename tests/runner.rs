@@ -476,6 +476,23 @@ fn pcap_holds_the_runs_packets() {
     assert_eq!(rsts, 2, "one RST in §5.12, one in §5.13");
 }
 
+/// `--packets diagram` draws the step's segments as arrows between the endpoints' columns.
+#[test]
+fn the_diagram_view_draws_the_rst_as_an_arrow() {
+    let out = xtask()
+        .args(["run", "ch5-sigpipe", "--packets", "diagram"])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("|<--") && stdout.contains(" RST "),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Flags ["), "no tcpdump lines: {stdout}");
+    assert!(stdout.lines().all(|l| l.chars().count() <= 100), "{stdout}");
+}
+
 /// In the run's own namespaces, a port the machine uses is free: the run does not see it.
 #[test]
 fn a_port_in_use_on_the_machine_is_free_in_the_run() {

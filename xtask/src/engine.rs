@@ -38,6 +38,18 @@ pub struct Setup<'a> {
     pub stable: bool,
     /// `--pcap FILE`: write every packet of the run there at the end.
     pub pcap: Option<&'a Path>,
+    pub packets: PacketView,
+}
+
+/// `--packets`: how a step's packets are shown.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum PacketView {
+    /// One line per packet, as tcpdump prints it: every field, for any number of connections.
+    Lines,
+    /// Arrows between the endpoints' columns (at most four; more fall back to lines).
+    Diagram,
+    /// No packets (the packet checks are still made).
+    None,
 }
 
 /// What the engine carries from step to step.
@@ -432,7 +444,14 @@ impl Run<'_> {
         };
         let frames = lab.capture.frames();
         let step = &frames[self.step_frames.min(upto)..upto];
-        step.iter().map(|f| self.tcpdump.line(f, stable)).collect()
+        // The line view numbers sequences from each connection's start, so it sees every frame
+        // even when it shows none.
+        let lines: Vec<String> = step.iter().map(|f| self.tcpdump.line(f, stable)).collect();
+        match self.setup.packets {
+            PacketView::Lines => lines,
+            PacketView::Diagram if !step.is_empty() => crate::wire::diagram(step, stable, 80),
+            PacketView::Diagram | PacketView::None => Vec::new(),
+        }
     }
 
     /// How many frames have been captured so far (none on the machine's own network).

@@ -26,6 +26,10 @@ pub struct Args {
     /// and `tcpdump` beside it see the programs: free ports, one host, no packet capture
     #[arg(long)]
     host_network: bool,
+    /// How each step's packets are shown: tcpdump's lines, a time-sequence diagram in the
+    /// style of the book's Figure 2.5, or not at all
+    #[arg(long, value_enum, default_value = "lines")]
+    packets: engine::PacketView,
     /// Write every packet of the run to FILE, a pcap file for `tcpdump -r` or Wireshark
     #[arg(long, value_name = "FILE")]
     pcap: Option<PathBuf>,
@@ -158,6 +162,7 @@ pub fn run(args: Args) -> ExitCode {
         step_by_step: args.step,
         stable: args.stable,
         pcap: args.pcap.as_deref(),
+        packets: args.packets,
     };
     let mut printer = Printer::<std::io::Stdout>::stdout(args.stable, port);
     printer.show_hosts(scenario.hosts.len() > 1);

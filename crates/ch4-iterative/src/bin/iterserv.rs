@@ -1,4 +1,4 @@
-//! iterserv: the iterative echo server (UNP §4.5–4.8; the seeds' tcpfirstsrv).
+//! iterserv: the iterative echo server (UNP §4.5–4.8; the lecture's tcpfirstsrv.c).
 //!
 //! It accepts one client and echoes it until EOF, and only then calls accept again. Meanwhile
 //! the kernel goes on completing handshakes for other clients and queues their connections,

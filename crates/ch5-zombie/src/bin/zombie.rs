@@ -1,5 +1,5 @@
 //! zombie: children that end, a parent that does not wait, and what `wait(&status)` then
-//! tells it (UNP §5.7; the seeds' notes on WIFEXITED, WEXITSTATUS and WIFSIGNALED).
+//! tells it (UNP §5.7; the lecture's notes on WIFEXITED, WEXITSTATUS and WIFSIGNALED).
 //!
 //! The parent forks one child per ending given on the command line (default: exit 0, exit 1,
 //! exit 42, killed by SIGTERM). Each child ends at once; the parent does not call `wait`, so the

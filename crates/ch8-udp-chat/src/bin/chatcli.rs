@@ -1,4 +1,4 @@
-//! chatcli: the chat client (UNP ch. 8; the seeds' ChatClient): two processes on one socket.
+//! chatcli: the chat client (UNP §8.1–8.3; the lecture's ChatClient.c): two processes, one socket.
 //!
 //! A process blocked reading standard input cannot also wait for datagrams, so the client forks:
 //! the child prints every datagram that arrives, the parent sends every line typed. Both use the
@@ -42,7 +42,7 @@ fn main() {
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             receive(&sockfd);
-            _exit(0) // receive loops until killed, as the seeds'; if it returned: _exit
+            _exit(0) // receive loops until killed, as in ChatClient.c; were it to return: _exit
         }
         Ok(ForkResult::Parent { child }) => {
             send(&sockfd, &servaddr);

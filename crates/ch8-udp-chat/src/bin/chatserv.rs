@@ -1,4 +1,4 @@
-//! chatserv: a chat relay on one UDP socket (UNP ch. 8; the seeds' ChatServer).
+//! chatserv: a chat relay on one UDP socket (UNP §8.1–8.3; the lecture's ChatServer.c).
 //!
 //! A UDP server has no listen, no accept and no connection per client: every client's datagrams
 //! arrive on the one socket, each with the address it came from. The server remembers the first
@@ -13,7 +13,7 @@ use nix::errno::Errno;
 use nix::sys::socket::{MsgFlags, SockaddrIn, recvfrom, sendto};
 use unp::{ServerArgs, err_sys, parse_args, udp_bind};
 
-/// How many clients the chat remembers (the seeds' MAX_CLIENT).
+/// How many clients the chat remembers (the lecture's MAX_CLIENT).
 const MAX_CLIENT: usize = 10;
 /// The largest UDP payload over IPv4: 65535 less the IP and UDP headers (UNP §2.11).
 const MAX_DATAGRAM: usize = 65_507;
@@ -63,7 +63,7 @@ fn serve(sockfd: OwnedFd) -> ! {
             }
         };
         // One datagram per message, so that two senders' messages never interleave; only a
-        // message too big for one datagram goes as two, as the seeds' server always sends it.
+        // message too big for one datagram goes as two, as the lecture's server always sends it.
         let prefix = format!("{from}>> ");
         let mut message = prefix.clone().into_bytes();
         message.extend_from_slice(datagram);
