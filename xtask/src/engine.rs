@@ -391,29 +391,35 @@ impl Run<'_> {
         // init waits a few seconds for the processes to end; so does this, no longer than it
         // must: until every one of them has ended.
         let deadline = Instant::now() + Duration::from_secs(5);
+        let pgids: Vec<i32> = self
+            .progs
+            .list
+            .iter()
+            .filter(|g| g.host == host)
+            .map(|g| g.pid)
+            .collect();
+        // The groups with a process still alive. One that has died but is not reaped yet (a
+        // zombie) has ended, and needs no SIGKILL.
+        let mut alive: Vec<i32>;
         loop {
-            self.progs.reap();
-            let pgids: Vec<i32> = self
-                .progs
-                .list
-                .iter()
-                .filter(|g| g.host == host)
-                .map(|g| g.pid)
-                .collect();
             let snap = self.view().snap;
-            let alive = snap
-                .procs
+            alive = pgids
                 .iter()
-                .any(|q| pgids.contains(&q.pgid) && q.state != 'Z');
-            if !alive || Instant::now() >= deadline {
+                .copied()
+                .filter(|g| snap.procs.iter().any(|q| q.pgid == *g && q.state != 'Z'))
+                .collect();
+            if alive.is_empty() || Instant::now() >= deadline {
                 break;
             }
             std::thread::sleep(POLL);
         }
-        let killed = self.progs.signal_host(host, Signal::SIGKILL);
-        if killed > 0 {
+        if !alive.is_empty() {
+            for g in &alive {
+                let _ = nix::sys::signal::killpg(Pid::from_raw(*g), Signal::SIGKILL);
+            }
+            let n = alive.len();
             p.action(
-                &format!("{host}: SIGKILL to the {killed} group(s) still running"),
+                &format!("{host}: SIGKILL to the {n} group(s) still running"),
                 None,
             );
         }
