@@ -163,10 +163,11 @@ fn drain(taps: &[Tap], shared: &Shared) {
     if got.is_empty() {
         return;
     }
-    let mut frames = lock(&shared.frames);
-    frames.extend(got);
-    // Frames from different hosts arrive by socket; the kernel's stamps give their real order.
-    frames.sort_by_key(|f| f.time);
+    // Frames from different hosts come socket by socket; their stamps give the real order.
+    // Only the new batch is sorted: the list only ever grows at its end, so the engine's mark
+    // of where a step began stays true.
+    got.sort_by_key(|f| f.time);
+    lock(&shared.frames).extend(got);
 }
 
 /// One frame from the socket: None when there is none left, Some(None) for a frame to skip.
@@ -191,9 +192,14 @@ fn receive(tap: &Tap, buf: &mut [u8], started: SystemTime) -> Option<Option<Fram
         ControlMessageOwned::ScmTimestampns(ts) => Some(ts),
         _ => None,
     });
-    let when = stamp.map_or(SystemTime::now(), |ts| {
-        SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32)
-    });
+    // The kernel's stamp, when it is one of the real-time clock. A segment TCP sends may carry
+    // its departure time on the monotonic clock instead (the "earliest departure time" pacing
+    // uses), which is no date: then the time it was read, a few microseconds later, serves.
+    let now = SystemTime::now();
+    let when = stamp
+        .map(|ts| SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32))
+        .filter(|t| t.duration_since(started).is_ok() && *t <= now)
+        .unwrap_or(now);
     let iface = tap
         .ifaces
         .get(&from.ifindex())

@@ -526,7 +526,8 @@ impl Run<'_> {
     /// The state at one moment, in an order that keeps it consistent: reap what has ended,
     /// note whose output is complete, note how much output there is, and only then read /proc.
     /// So a line counted as printed was printed before /proc was read, and a check on a line
-    /// never sees a state older than the line.
+    /// never sees a state older than the line. Packets are read last, for the opposite reason:
+    /// what a state shows happened has put its packets on the wire.
     fn view(&mut self) -> View {
         self.progs.reap();
         let done = self
@@ -537,12 +538,14 @@ impl Run<'_> {
             .map(|p| p.pid)
             .collect();
         let log_len = self.progs.log.lock().map_or(0, |l| l.len());
-        let frames = self.frames_now();
         let snap = match &self.lab {
             Some(lab) => Snapshot::read(&self.progs.pgids, Sockets::Hosts(&lab.views())),
             None => Snapshot::read(&self.progs.pgids, Sockets::Ports(&[self.setup.port]))
                 .without(&self.before),
         };
+        // The packets after the tables: a connection the tables show ESTABLISHED has sent its
+        // handshake by then, so a check on the state and one on its packets agree.
+        let frames = self.frames_now();
         View {
             snap,
             log_len,
@@ -559,7 +562,7 @@ struct View {
     log_len: usize,
     /// The programs whose output had been read to the end.
     done: HashSet<i32>,
-    /// How many frames had been captured, read before the socket tables.
+    /// How many frames had been captured, read after the socket tables.
     frames: usize,
 }
 

@@ -79,9 +79,18 @@ pub fn run(args: Args) -> ExitCode {
         } else {
             match current_transcript(&text) {
                 None => problems.push(format!("{shown}: no transcript between the markers")),
-                Some(old) if normalize(old) != normalize(&transcript) => problems.push(format!(
-                    "{shown}: the transcript is stale: run `cargo xtask notes --update`"
-                )),
+                Some(old) if normalize(old) != normalize(&transcript) => {
+                    let (old, new) = (normalize(old), normalize(&transcript));
+                    let at = old.iter().zip(&new).position(|(a, b)| a != b);
+                    let at = at.unwrap_or(old.len().min(new.len()));
+                    let show = |v: &[String]| v.get(at).cloned().unwrap_or("(end)".into());
+                    problems.push(format!(
+                        "{shown}: the transcript is stale: run `cargo xtask notes --update` \
+                         (the note has {:?} where the run printed {:?})",
+                        show(&old),
+                        show(&new)
+                    ))
+                }
                 Some(_) => {}
             }
             check_references(&text, &mut problems, &shown);

@@ -131,12 +131,17 @@ impl<W: Write> Printer<W> {
         let _ = writeln!(self.out);
         // A batch of a thousand echoes would bury the tables: of each program's lines, show
         // the first and the last few.
+        // Notes (how a program ended) are always shown: the reaping may be logged before the
+        // program's last lines are read from its pipe, and must not fall among the elided.
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for l in lines {
-            let total = lines.iter().filter(|m| m.who == l.who).count();
+            let total = lines.iter().filter(|m| m.who == l.who && !m.note).count();
             let n = seen.entry(&l.who).or_default();
-            *n += 1;
-            if total > MAX_OUTPUT && *n > MAX_OUTPUT / 2 && *n <= total - MAX_OUTPUT / 2 {
+            if !l.note {
+                *n += 1;
+            }
+            let middle = *n > MAX_OUTPUT / 2 && *n <= total.saturating_sub(MAX_OUTPUT / 2);
+            if !l.note && total > MAX_OUTPUT && middle {
                 if *n == MAX_OUTPUT / 2 + 1 {
                     let more = total - MAX_OUTPUT;
                     let _ = writeln!(self.out, "  {:>width$} .. ({more} more lines)", l.who);
