@@ -419,6 +419,56 @@ expect = [{ packet = "RST", side = "server" }]
     );
 }
 
+/// The descriptor and signal views: checks on them hold against the kernel, and a false
+/// claim fails with what was seen.
+#[test]
+fn descriptor_and_signal_checks_hold_and_fail_as_the_kernel_says() {
+    let steps = r#"
+[[step]]
+say = "Start the server: one listening socket; SIGCHLD caught, SIGPIPE ignored (Rust's start)."
+start = "tcpserv04 --bind {host} --port {port}"
+as = "serv"
+wait = [{ printed = "listening on", by = "serv" }]
+show = ["fds", "signals"]
+expect = [
+  { fds = 1, of = "serv", tcp = "LISTEN" },
+  { sig = "SIGCHLD", of = "serv", is = "caught" },
+  { sig = "SIGPIPE", of = "serv", is = "ignored" },
+  { sig = "SIGINT", of = "serv", is = "default" },
+]
+
+[[step]]
+say = "Connect: the child's socket is held once, by the child alone."
+start = "tcpcli01 {host} --port {port}"
+as = "cli"
+wait = [{ tcp = "ESTABLISHED", count = 2 }, { children = 1, of = "serv" }]
+show = ["fds"]
+expect = [{ refs = 1, tcp = "ESTABLISHED", side = "server" }, { fds = 1, of = "cli" }]
+"#;
+    let path = scenario_file(steps);
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--scenario"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("COMMAND") && stdout.contains("(LISTEN)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("PENDING") && stdout.contains("CHLD"),
+        "{stdout}"
+    );
+    let wrong = scenario_file(&steps.replace("{ refs = 1,", "{ refs = 2,"));
+    let stdout = run_failing(&wrong);
+    assert!(
+        stdout.contains("is held by 2 descriptors; saw: descriptors per socket: 1"),
+        "{stdout}"
+    );
+}
+
 /// A narration that names a packet without a check of it is a mistake in the scenario.
 #[test]
 fn a_narration_naming_a_packet_needs_a_packet_check() {

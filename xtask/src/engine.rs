@@ -15,8 +15,8 @@ use crate::lab::Lab;
 use crate::netns::HostSpec;
 use crate::programs::{Ending, INTERRUPTED, Programs};
 use crate::render::Printer;
-use crate::scenario::{Action, Cond, Scenario, Side, Step};
-use crate::state::{Snapshot, SockRow, Sockets};
+use crate::scenario::{Action, Cond, Scenario, Side, SigIs, Step, View as Show};
+use crate::state::{Signals, Snapshot, SockRow, Sockets};
 
 /// How a run ended.
 pub enum Outcome {
@@ -171,6 +171,12 @@ fn steps<W: Write>(
             p.output(&progs.log.lock().unwrap_or_else(|e| e.into_inner())[mark..]);
             p.packets(&packets);
             p.state(snap);
+            if step.show.contains(&Show::Fds) {
+                p.fds(snap);
+            }
+            if step.show.contains(&Show::Signals) {
+                p.signals(snap);
+            }
         }
         for msg in &failures {
             p.check(false, msg);
@@ -242,7 +248,7 @@ fn report<W: Write>(
     failures: &mut Vec<String>,
 ) {
     let what = describe(cond, &run.progs);
-    if matches!(cond, Cond::Packet { .. }) && run.lab.is_none() {
+    if matches!(cond, Cond::Packet { .. } | Cond::Counter { .. }) && run.lab.is_none() {
         p.line(&format!(
             "  - not run: {what} (no capture on the machine's own network)"
         ));
@@ -696,6 +702,92 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
             };
             holds(count_ok(n, *count), format!("{n} such; {all}"))
         }
+        Cond::Fds { of, n, state, side } => {
+            let Some(proc) = snap.proc(progs.get(of).pid) else {
+                return Err(format!("no process {of}"));
+            };
+            let mine = proc
+                .fds
+                .iter()
+                .filter(|f| matches!(f.kind.as_str(), "TCP" | "UDP" | "unix" | "sock"))
+                .filter(|f| match state {
+                    None => true,
+                    Some(st) => snap
+                        .socks
+                        .iter()
+                        .any(|s| s.inode == f.node && s.state == st && on_side(s, *side, port)),
+                })
+                .count();
+            holds(mine == *n, format!("{mine}"))
+        }
+        Cond::Refs { n, state, side } => {
+            let refs: Vec<usize> = snap
+                .socks
+                .iter()
+                .filter(|s| s.proto.starts_with("tcp") && s.state == state)
+                .filter(|s| on_side(s, *side, port))
+                .map(|s| snap.refs(s.inode))
+                .collect();
+            let shown: Vec<String> = refs.iter().map(usize::to_string).collect();
+            let seen = match shown.len() {
+                0 => "no such socket".to_string(),
+                _ => format!("descriptors per socket: {}", shown.join(", ")),
+            };
+            holds(!refs.is_empty() && refs.iter().all(|r| r == n), seen)
+        }
+        Cond::Sig {
+            of,
+            signal,
+            is,
+            not,
+        } => {
+            let Some(proc) = snap.proc(progs.get(of).pid) else {
+                return Err(format!("no process {of}"));
+            };
+            let g = proc.signals;
+            let no = *signal as i32;
+            let yes = match is {
+                SigIs::Pending => Signals::has(g.pending, no),
+                SigIs::Blocked => Signals::has(g.blocked, no),
+                SigIs::Ignored => Signals::has(g.ignored, no),
+                SigIs::Caught => Signals::has(g.caught, no),
+                SigIs::Default => !Signals::has(g.ignored, no) && !Signals::has(g.caught, no),
+            };
+            let seen = format!(
+                "pending {}, blocked {}, ignored {}, caught {}",
+                Signals::names(g.pending),
+                Signals::names(g.blocked),
+                Signals::names(g.ignored),
+                Signals::names(g.caught)
+            );
+            holds(yes != *not, seen)
+        }
+        Cond::Unix { state, count } => {
+            let n = snap
+                .unix
+                .iter()
+                .filter(|u| state == "any" || u.state == state)
+                .count();
+            holds(count_ok(n, *count), format!("{n}"))
+        }
+        Cond::Counter {
+            name,
+            host,
+            min,
+            max,
+        } => {
+            let Some(lab) = &run.lab else {
+                return Ok(()); // not run: `report` says so
+            };
+            let counters = lab.counters(host).map_err(|e| e.to_string())?;
+            let Some(&v) = counters.get(name) else {
+                return Err(format!("{host} has no counter {name}"));
+            };
+            holds(
+                min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m),
+                format!("{v}"),
+            )
+        }
         Cond::Udp { n } => {
             let u = snap
                 .socks
@@ -775,6 +867,58 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
             format!("{n} in {state}{side}{q}")
         }
         Cond::Udp { n } => n_of(*n, "UDP socket", "UDP sockets"),
+        Cond::Fds { of, n, state, side } => {
+            let what = match state {
+                None => "sockets".to_string(),
+                Some(st) => format!("TCP sockets in {st}{}", side_words(*side)),
+            };
+            format!(
+                "{of} holds {} on {what}",
+                n_of(*n, "descriptor", "descriptors")
+            )
+        }
+        Cond::Refs { n, state, side } => format!(
+            "each TCP socket in {state}{} is held by {}",
+            side_words(*side),
+            n_of(*n, "descriptor", "descriptors")
+        ),
+        Cond::Sig {
+            of,
+            signal,
+            is,
+            not,
+        } => {
+            let word = match is {
+                SigIs::Pending => "pending",
+                SigIs::Blocked => "blocked",
+                SigIs::Ignored => "ignored",
+                SigIs::Caught => "caught",
+                SigIs::Default => "at its default action",
+            };
+            let not = if *not { "not " } else { "" };
+            format!("{signal} is {not}{word} in {of}")
+        }
+        Cond::Unix { state, count } => {
+            let n = count.map_or("a Unix socket".to_string(), |n| {
+                n_of(n, "Unix socket", "Unix sockets")
+            });
+            if state == "any" {
+                n
+            } else {
+                format!("{n} {state}")
+            }
+        }
+        Cond::Counter {
+            name,
+            host,
+            min,
+            max,
+        } => match (min, max) {
+            (Some(a), Some(b)) => format!("{host}'s {name} is between {a} and {b}"),
+            (Some(a), None) => format!("{host}'s {name} is at least {a}"),
+            (None, Some(b)) => format!("{host}'s {name} is at most {b}"),
+            (None, None) => format!("{host}'s {name}"),
+        },
         Cond::Packet {
             kind,
             from,
@@ -808,6 +952,24 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
             }
             text
         }
+    }
+}
+
+/// Whether the socket is on `side` of the connection (either, when None).
+fn on_side(s: &SockRow, side: Option<Side>, port: u16) -> bool {
+    match side {
+        None => true,
+        Some(Side::Server) => s.local.port() == port,
+        Some(Side::Client) => s.foreign.port() == port,
+    }
+}
+
+/// " on the server's side", for a condition's words.
+fn side_words(side: Option<Side>) -> &'static str {
+    match side {
+        None => "",
+        Some(Side::Server) => " on the server's side",
+        Some(Side::Client) => " on the client's side",
     }
 }
 

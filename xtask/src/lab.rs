@@ -72,6 +72,18 @@ impl Lab {
         self.net.host(name).is_some_and(|h| h.ns.is_some())
     }
 
+    /// The kernel's counters of host `name`'s network stack, as /proc/net/snmp (and netstat)
+    /// has them in its namespace: `Udp.InDatagrams`, `Tcp.RetransSegs`, ...
+    pub fn counters(&self, name: &str) -> io::Result<std::collections::HashMap<String, u64>> {
+        let ns = self
+            .net
+            .host(name)
+            .and_then(|h| h.ns.as_ref())
+            .ok_or_else(|| io::Error::other(format!("{name} is down")))?;
+        let text = ns.run(|| std::fs::read_to_string("/proc/thread-self/net/snmp"))?;
+        Ok(parse_snmp(&text))
+    }
+
     /// The namespace descriptor a program started on `name` enters.
     pub fn ns_fd(&self, name: &str) -> Option<std::os::fd::RawFd> {
         self.net.host(name)?.ns.as_ref().map(|ns| ns.raw_fd())
@@ -95,5 +107,36 @@ impl Lab {
                 })
             })
             .collect()
+    }
+}
+
+/// /proc/net/snmp: for each group, a line of names and a line of values, both `Group: ...`.
+fn parse_snmp(text: &str) -> std::collections::HashMap<String, u64> {
+    let mut counters = std::collections::HashMap::new();
+    let lines: Vec<&str> = text.lines().collect();
+    for pair in lines.chunks(2) {
+        let [names, values] = pair else { continue };
+        let (Some((group, names)), Some((_, values))) =
+            (names.split_once(':'), values.split_once(':'))
+        else {
+            continue;
+        };
+        for (n, v) in names.split_whitespace().zip(values.split_whitespace()) {
+            if let Ok(v) = v.parse::<i64>() {
+                counters.insert(format!("{group}.{n}"), v.max(0) as u64);
+            }
+        }
+    }
+    counters
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn snmp_pairs_names_with_values() {
+        let text = "Udp: InDatagrams NoPorts RcvbufErrors\nUdp: 12 3 766\n";
+        let c = super::parse_snmp(text);
+        assert_eq!(c["Udp.InDatagrams"], 12);
+        assert_eq!(c["Udp.RcvbufErrors"], 766);
     }
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
 use crate::programs::Line;
-use crate::state::{ProcRow, Snapshot, SockRow};
+use crate::state::{ProcRow, Signals, Snapshot, SockRow};
 
 /// At most this many lines of one program's output are shown per step.
 const MAX_OUTPUT: usize = 12;
@@ -35,6 +35,8 @@ pub struct Printer<W: Write> {
 struct Stable {
     pids: HashMap<i32, String>,
     ports: HashMap<u16, String>,
+    /// Socket and pipe inodes: n1, n2, ...
+    nodes: HashMap<u64, String>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -195,6 +197,9 @@ impl<W: Write> Printer<W> {
         let prev = std::mem::replace(&mut self.prev, snap.clone());
         self.processes(snap, &prev);
         self.sockets(snap, &prev);
+        if !snap.unix.is_empty() {
+            self.unix(snap);
+        }
     }
 
     fn processes(&mut self, snap: &Snapshot, prev: &Snapshot) {
@@ -294,6 +299,120 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// Each process's open descriptors, in lsof's columns. NODE is the socket's (or pipe's)
+    /// inode, REFS how many descriptors of the scenario's processes refer to it: the same NODE
+    /// in two processes is one socket, as after fork (§4.8). Descriptors 0 to 2, the pipes the
+    /// runner gave each program, are left out.
+    pub fn fds(&mut self, snap: &Snapshot) {
+        let header = [
+            "HOST", "COMMAND", "PID", "FD", "TYPE", "NODE", "REFS", "NAME",
+        ];
+        let mut rows = vec![(Mark::Same, header.map(String::from))];
+        for p in &snap.procs {
+            let command = p
+                .command
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            for f in p.fds.iter().filter(|f| !(f.fd <= 2 && f.kind == "pipe")) {
+                let node = self.node(f.node);
+                let name = if f.kind == "pipe" {
+                    format!("pipe:[{node}]")
+                } else {
+                    self.text(&f.name)
+                };
+                let cells = [
+                    p.host.clone(),
+                    command.clone(),
+                    self.pid(p.pid),
+                    f.fd.to_string(),
+                    f.kind.clone(),
+                    node,
+                    snap.refs(f.node).max(1).to_string(),
+                    name,
+                ];
+                rows.push((Mark::Same, cells));
+            }
+        }
+        let _ = writeln!(self.out);
+        if rows.len() == 1 {
+            let _ = writeln!(self.out, "  (no descriptor beyond 0, 1 and 2)");
+        } else {
+            self.table(&rows);
+        }
+    }
+
+    /// Each process's signals: pending (sent, not yet delivered), blocked (sigprocmask),
+    /// ignored (SIG_IGN) and caught (a handler), from /proc/PID/status.
+    pub fn signals(&mut self, snap: &Snapshot) {
+        let header = [
+            "HOST", "PID", "COMMAND", "PENDING", "BLOCKED", "IGNORED", "CAUGHT",
+        ];
+        let mut rows = vec![(Mark::Same, header.map(String::from))];
+        for p in &snap.procs {
+            let g = p.signals;
+            let command = p
+                .command
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let cells = [
+                p.host.clone(),
+                self.pid(p.pid),
+                command,
+                Signals::names(g.pending),
+                Signals::names(g.blocked),
+                Signals::names(g.ignored),
+                Signals::names(g.caught),
+            ];
+            rows.push((Mark::Same, cells));
+        }
+        let _ = writeln!(self.out);
+        self.table(&rows);
+    }
+
+    /// Unix-domain sockets, in netstat -x's terms, with the inode of each one's peer.
+    fn unix(&mut self, snap: &Snapshot) {
+        let header = [
+            "HOST",
+            "Proto",
+            "Recv-Q",
+            "Send-Q",
+            "Type",
+            "State",
+            "I-Node",
+            "Peer",
+            "Path",
+            "PID/Program",
+        ];
+        let mut rows = vec![(Mark::Same, header.map(String::from))];
+        for u in &snap.unix {
+            let owner = match &u.owner {
+                Some((pid, name)) => format!("{}/{name}", self.pid(*pid)),
+                None => "-".to_string(),
+            };
+            let peer = self.node(u.peer);
+            let inode = self.node(u.inode);
+            let cells = [
+                u.host.clone(),
+                "unix".to_string(),
+                u.recv_q.to_string(),
+                u.send_q.to_string(),
+                u.kind.to_string(),
+                u.state.to_string(),
+                inode,
+                peer,
+                u.path.clone(),
+                owner,
+            ];
+            rows.push((Mark::Same, cells));
+        }
+        let _ = writeln!(self.out);
+        self.table(&rows);
+    }
+
     pub fn check(&mut self, ok: bool, what: &str) {
         let what = self.text(what);
         let line = if ok {
@@ -364,6 +483,21 @@ impl<W: Write> Printer<W> {
             Some(s) => {
                 let n = s.pids.len();
                 s.pids.entry(pid).or_insert_with(|| format!("p{n}")).clone()
+            }
+        }
+    }
+
+    /// An inode (lsof's NODE), as a placeholder in stable mode; `-` for none.
+    fn node(&mut self, node: u64) -> String {
+        match &mut self.stable {
+            _ if node == 0 => "-".to_string(),
+            None => node.to_string(),
+            Some(s) => {
+                let n = s.nodes.len() + 1;
+                s.nodes
+                    .entry(node)
+                    .or_insert_with(|| format!("n{n}"))
+                    .clone()
             }
         }
     }

@@ -96,6 +96,17 @@ pub struct Step {
     /// checks are still made and shown): for repetitive steps, or ones whose output depends
     /// on timing.
     pub quiet: bool,
+    /// `show = ["fds", "signals"]`: the views this step adds to the ps and netstat tables.
+    pub show: Vec<View>,
+}
+
+/// A view of the state beyond ps and netstat, shown on the steps that ask for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum View {
+    /// Each process's open descriptors, as lsof lists them.
+    Fds,
+    /// Each process's pending, blocked, ignored and caught signals.
+    Signals,
 }
 
 #[derive(Debug, Clone)]
@@ -183,6 +194,39 @@ pub enum Cond {
     },
     /// `{ udp = N }`: how many UDP sockets the scenario has.
     Udp { n: usize },
+    /// `{ fds = N, of = NAME, tcp = "STATE", side = "server" }`: NAME holds N descriptors on
+    /// sockets (TCP sockets in STATE, on that side, when given).
+    Fds {
+        of: String,
+        n: usize,
+        state: Option<String>,
+        side: Option<Side>,
+    },
+    /// `{ refs = N, tcp = "STATE", side = "server" }`: each TCP socket in STATE (there is at
+    /// least one) is referred to by N descriptors of the scenario's processes: 2 after fork.
+    Refs {
+        n: usize,
+        state: String,
+        side: Option<Side>,
+    },
+    /// `{ sig = "SIGINT", of = NAME, is = "blocked" }`: the signal is pending, blocked,
+    /// ignored, caught or default for NAME; `is = "not pending"` says it is not.
+    Sig {
+        of: String,
+        signal: Signal,
+        is: SigIs,
+        not: bool,
+    },
+    /// `{ unix = "LISTENING", count = N }`: Unix-domain sockets in that state (`any`).
+    Unix { state: String, count: Option<usize> },
+    /// `{ counter = "Udp.InDatagrams", on = HOST, min = N, max = N }`: a kernel counter of the
+    /// host's network stack (/proc/net/snmp in its namespace), within bounds.
+    Counter {
+        name: String,
+        host: String,
+        min: Option<u64>,
+        max: Option<u64>,
+    },
     /// `{ packet = "RST", from = HOST, to = HOST, side = "server", count = N }`: packets of a
     /// kind (one of PACKET_KINDS) captured during this step; from or to a host, or sent by
     /// the server's side (from the server's port) or the client's side (to it). Without
@@ -194,6 +238,17 @@ pub enum Cond {
         side: Option<Side>,
         count: Option<usize>,
     },
+}
+
+/// What a `sig` condition says of a signal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SigIs {
+    Pending,
+    Blocked,
+    Ignored,
+    Caught,
+    /// Neither ignored nor caught: its default action.
+    Default,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -251,6 +306,8 @@ struct RawStep {
     /// Seconds to wait for the `wait` conditions; 5 when not given.
     timeout: Option<f64>,
     quiet: Option<bool>,
+    #[serde(default)]
+    show: Vec<String>,
 }
 
 /// `as`, `to` and `close` take one name or a list of names.
@@ -292,6 +349,15 @@ struct RawCond {
     packet: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    fds: Option<usize>,
+    refs: Option<usize>,
+    sig: Option<String>,
+    is: Option<String>,
+    unix: Option<String>,
+    counter: Option<String>,
+    on: Option<String>,
+    min: Option<u64>,
+    max: Option<u64>,
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -546,6 +612,17 @@ fn check_step(raw: RawStep, names: &mut Vec<String>, hosts: &[HostSpec]) -> Resu
         Some(t) if t > 0.0 && t <= 600.0 => Duration::from_secs_f64(t),
         Some(t) => return Err(format!("timeout {t} is not between 0 and 600 seconds")),
     };
+    let show = raw
+        .show
+        .iter()
+        .map(|v| match v.as_str() {
+            "fds" => Ok(View::Fds),
+            "signals" => Ok(View::Signals),
+            other => Err(format!(
+                "`show` takes \"fds\" and \"signals\", not `{other}`"
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let wait = conds(raw.wait, "wait")?;
     let expect = conds(raw.expect, "expect")?;
     check_narration(&raw.say, wait.iter().chain(&expect))?;
@@ -556,6 +633,7 @@ fn check_step(raw: RawStep, names: &mut Vec<String>, hosts: &[HostSpec]) -> Resu
         expect,
         timeout,
         quiet: raw.quiet.unwrap_or(false),
+        show,
     })
 }
 
@@ -613,9 +691,18 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         ("children", c.children.is_some()),
         ("exited", c.exited.is_some()),
         ("running", c.running.is_some()),
-        ("tcp", c.tcp.is_some()),
+        // `tcp` also narrows `fds` and `refs`: then it is not the subject.
+        (
+            "tcp",
+            c.tcp.is_some() && c.fds.is_none() && c.refs.is_none(),
+        ),
         ("udp", c.udp.is_some()),
         ("packet", c.packet.is_some()),
+        ("fds", c.fds.is_some()),
+        ("refs", c.refs.is_some()),
+        ("sig", c.sig.is_some()),
+        ("unix", c.unix.is_some()),
+        ("counter", c.counter.is_some()),
     ];
     let set: Vec<&str> = subjects
         .iter()
@@ -649,6 +736,11 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         "exited" => &["code", "signal"],
         "tcp" => &["side", "recvq", "count"],
         "packet" => &["from", "to", "side", "count"],
+        "fds" => &["of", "tcp", "side"],
+        "refs" => &["tcp", "side"],
+        "sig" => &["of", "is"],
+        "unix" => &["count"],
+        "counter" => &["on", "min", "max"],
         _ => &[],
     };
     let extras = [
@@ -662,6 +754,11 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         ("stat", c.stat.is_some()),
         ("from", c.from.is_some()),
         ("to", c.to.is_some()),
+        ("tcp", c.tcp.is_some() && !matches!(set[0], "tcp")),
+        ("is", c.is.is_some()),
+        ("on", c.on.is_some()),
+        ("min", c.min.is_some()),
+        ("max", c.max.is_some()),
     ];
     if let Some((key, _)) = extras.iter().find(|(k, s)| *s && !allowed.contains(k)) {
         return Err(format!("`{key}` does not go with `{}`", set[0]));
@@ -720,6 +817,83 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         "running" => Cond::Running {
             who: name("running", &c.running)?,
         },
+        "fds" => Cond::Fds {
+            of: name("of", &c.of)?,
+            n: c.fds.unwrap_or_default(),
+            state: c.tcp.as_deref().map(tcp_state).transpose()?,
+            side: side(&c.side)?,
+        },
+        "refs" => Cond::Refs {
+            n: c.refs.unwrap_or_default(),
+            state: tcp_state(c.tcp.as_deref().ok_or("`refs` needs `tcp = STATE`")?)?,
+            side: side(&c.side)?,
+        },
+        "sig" => {
+            let text = c.sig.clone().unwrap_or_default();
+            let signal = text
+                .parse::<Signal>()
+                .map_err(|_| format!("`{text}` is not a signal name"))?;
+            let said =
+                c.is.clone()
+                    .ok_or("`sig` needs `is = \"blocked\"` (or pending, ...)")?;
+            let (not, word) = match said.strip_prefix("not ") {
+                Some(rest) => (true, rest),
+                None => (false, said.as_str()),
+            };
+            let is = match word {
+                "pending" => SigIs::Pending,
+                "blocked" => SigIs::Blocked,
+                "ignored" => SigIs::Ignored,
+                "caught" => SigIs::Caught,
+                "default" => SigIs::Default,
+                w => {
+                    return Err(format!(
+                        "`is = \"{w}\"`: pending, blocked, ignored, caught or default"
+                    ));
+                }
+            };
+            Cond::Sig {
+                of: name("of", &c.of)?,
+                signal,
+                is,
+                not,
+            }
+        }
+        "unix" => {
+            let state = c.unix.clone().unwrap_or_default();
+            if !["LISTENING", "CONNECTED", "any"].contains(&state.as_str()) {
+                return Err(format!("`unix = \"{state}\"`: LISTENING, CONNECTED or any"));
+            }
+            Cond::Unix {
+                state,
+                count: c.count,
+            }
+        }
+        "counter" => {
+            let counter = c.counter.clone().unwrap_or_default();
+            if counter
+                .split_once('.')
+                .is_none_or(|(a, b)| a.is_empty() || b.is_empty())
+            {
+                return Err(format!(
+                    "counter `{counter}` is not GROUP.NAME, as Udp.InDatagrams"
+                ));
+            }
+            let host = match &c.on {
+                Some(h) if hosts.iter().any(|x| &x.name == h) => h.clone(),
+                Some(h) => return Err(format!("no host `{h}`")),
+                None => hosts[0].name.clone(),
+            };
+            if c.min.is_none() && c.max.is_none() {
+                return Err("`counter` needs `min = N`, `max = N` or both".into());
+            }
+            Cond::Counter {
+                name: counter,
+                host,
+                min: c.min,
+                max: c.max,
+            }
+        }
         "tcp" => {
             let state = c.tcp.unwrap();
             if !tcp_states().contains(&state.as_str()) {
@@ -760,6 +934,18 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         }
         _ => Cond::Udp { n: c.udp.unwrap() },
     })
+}
+
+/// A TCP state name, checked.
+fn tcp_state(state: &str) -> Result<String, String> {
+    if tcp_states().contains(&state) {
+        Ok(state.to_string())
+    } else {
+        Err(format!(
+            "`{state}` is not a TCP state ({})",
+            tcp_states().join(", ")
+        ))
+    }
 }
 
 fn side(given: &Option<String>) -> Result<Option<Side>, String> {

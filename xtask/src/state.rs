@@ -41,6 +41,70 @@ pub struct ProcRow {
     pub command: String,
     /// The run's host (network namespace) it runs on; empty on the machine's own network.
     pub host: String,
+    /// Its open descriptors, as lsof lists them.
+    pub fds: Vec<FdRow>,
+    /// Its signals: pending, blocked, ignored, caught (/proc/PID/status).
+    pub signals: Signals,
+}
+
+/// One open descriptor of a process, in lsof's terms.
+#[derive(Clone, Debug)]
+pub struct FdRow {
+    pub fd: i32,
+    /// TCP, UDP, unix, pipe, file, ...
+    pub kind: String,
+    /// The socket's or pipe's inode (lsof's NODE): two descriptors with the same NODE refer to
+    /// the same socket, as after fork.
+    pub node: u64,
+    /// What it refers to: a socket's addresses and state, a file's path.
+    pub name: String,
+}
+
+/// A process's signal masks, each a set of signal numbers (bit N-1 for signal N).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Signals {
+    /// Sent to this thread and not yet delivered (SigPnd), or to the process (ShdPnd).
+    pub pending: u64,
+    pub blocked: u64,
+    pub ignored: u64,
+    pub caught: u64,
+}
+
+impl Signals {
+    /// Whether signal `signo` is in `set`.
+    pub fn has(set: u64, signo: i32) -> bool {
+        (1..=64).contains(&signo) && set & (1 << (signo - 1)) != 0
+    }
+
+    /// The names of the signals in `set`, without the SIG prefix: `INT CHLD`.
+    pub fn names(set: u64) -> String {
+        let names: Vec<&str> = (1..=64)
+            .filter(|&n| Signals::has(set, n))
+            .map(|n| nix::sys::signal::Signal::try_from(n).map_or("RT", |s| &s.as_str()[3..]))
+            .collect();
+        if names.is_empty() {
+            "-".to_string()
+        } else {
+            names.join(" ")
+        }
+    }
+}
+
+/// One AF_UNIX socket, as `netstat -x` shows it.
+#[derive(Clone, Debug)]
+pub struct UnixRow {
+    /// STREAM, DGRAM or SEQPACKET.
+    pub kind: &'static str,
+    /// LISTENING, CONNECTED, or empty, as netstat says.
+    pub state: &'static str,
+    pub inode: u64,
+    /// The inode of the socket at the other end, 0 if none.
+    pub peer: u64,
+    pub path: String,
+    pub recv_q: u32,
+    pub send_q: u32,
+    pub owner: Option<(i32, String)>,
+    pub host: String,
 }
 
 /// One row of the netstat-style table.
@@ -59,6 +123,8 @@ pub struct SockRow {
     pub cookie: u64,
     /// The run's host whose kernel holds it; empty on the machine's own network.
     pub host: String,
+    /// The inode descriptors name it by (socket:[inode]); 0 when no process holds it.
+    pub inode: u64,
 }
 
 impl SockRow {
@@ -80,6 +146,8 @@ impl SockRow {
 pub struct Snapshot {
     pub procs: Vec<ProcRow>,
     pub socks: Vec<SockRow>,
+    /// Unix-domain sockets of the run (held by its processes, or in its namespaces).
+    pub unix: Vec<UnixRow>,
 }
 
 impl Snapshot {
@@ -160,13 +228,16 @@ impl Snapshot {
         let mut procs = Vec::new();
         let mut inodes: HashMap<u64, (i32, String)> = HashMap::new();
         for (proc, stat) in all.iter().filter(|(_, s)| chosen.contains(&s.pid)) {
-            if let Ok(fds) = proc.fd() {
-                for fd in fds.flatten() {
+            let mut fds = Vec::new();
+            if let Ok(list) = proc.fd() {
+                for fd in list.flatten() {
                     if let FDTarget::Socket(inode) = fd.target {
                         inodes.entry(inode).or_insert((stat.pid, stat.comm.clone()));
                     }
+                    fds.push(fd_row(fd.fd, &fd.target));
                 }
             }
+            fds.sort_by_key(|f| f.fd);
             procs.push(ProcRow {
                 pid: stat.pid,
                 ppid: stat.ppid,
@@ -178,21 +249,37 @@ impl Snapshot {
                     Sockets::Ports(_) => String::new(),
                     Sockets::Hosts(hosts) => host_of(stat.pid, hosts),
                 },
+                fds,
+                signals: signals_of(proc),
             });
         }
         let procs = tree_order(procs);
-        let socks = match sockets {
-            Sockets::Ports(ports) => read_sockets(all_sockets(""), ports, &inodes),
+        let (socks, unix) = match sockets {
+            Sockets::Ports(ports) => {
+                let unix = Diag::open()
+                    .and_then(|d| d.dump_unix())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|u| inodes.contains_key(&u.inode))
+                    .map(|u| unix_row(u, "", &inodes))
+                    .collect();
+                (read_sockets(all_sockets(""), ports, &inodes), unix)
+            }
             Sockets::Hosts(hosts) => {
                 let mut socks = Vec::new();
+                let mut unix = Vec::new();
                 for h in hosts {
                     let theirs = dump_all(h.diag, h.name);
                     socks.extend(read_sockets(theirs, &[], &inodes));
+                    let mine = h.diag.dump_unix().unwrap_or_default();
+                    unix.extend(mine.into_iter().map(|u| unix_row(u, h.name, &inodes)));
                 }
-                socks
+                (socks, unix)
             }
         };
-        Snapshot { procs, socks }
+        let mut snap = Snapshot { procs, socks, unix };
+        snap.name_sockets();
+        snap
     }
 
     /// Leave out the sockets that are also in `before`: those an earlier run left in TIME_WAIT
@@ -214,6 +301,79 @@ impl Snapshot {
                 .collect()
         };
         procs(self) != procs(other) || socks(self) != socks(other)
+    }
+
+    /// Give each socket descriptor lsof's NAME: its addresses and state from the tables.
+    fn name_sockets(&mut self) {
+        let by_inode: HashMap<u64, String> = self
+            .socks
+            .iter()
+            .filter(|s| s.inode != 0)
+            .map(|s| {
+                let state = if s.state.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", s.state)
+                };
+                // lsof's form: `local->foreign`, or the local address alone when there is no
+                // peer (a listening or unconnected socket).
+                let name = if s.foreign.port() == 0 {
+                    format!("{}{state}", s.local)
+                } else {
+                    format!("{}->{}{state}", s.local, s.foreign)
+                };
+                (s.inode, name)
+            })
+            .collect();
+        let kinds: HashMap<u64, &'static str> = self
+            .socks
+            .iter()
+            .map(|s| {
+                (
+                    s.inode,
+                    if s.proto.starts_with("tcp") {
+                        "TCP"
+                    } else {
+                        "UDP"
+                    },
+                )
+            })
+            .collect();
+        let unix: HashMap<u64, String> = self
+            .unix
+            .iter()
+            .map(|u| {
+                (
+                    u.inode,
+                    format!("{} {} {}", u.path, u.kind, u.state)
+                        .trim()
+                        .to_string(),
+                )
+            })
+            .collect();
+        for p in &mut self.procs {
+            for f in &mut p.fds {
+                if f.kind != "sock" {
+                    continue;
+                }
+                if let Some(name) = by_inode.get(&f.node) {
+                    f.name = name.clone();
+                    f.kind = kinds.get(&f.node).copied().unwrap_or("sock").to_string();
+                } else if let Some(name) = unix.get(&f.node) {
+                    f.name = name.clone();
+                    f.kind = "unix".to_string();
+                }
+            }
+        }
+    }
+
+    /// How many descriptors of the scenario's processes refer to the socket or pipe `node`.
+    pub fn refs(&self, node: u64) -> usize {
+        self.procs
+            .iter()
+            .flat_map(|p| &p.fds)
+            .filter(|f| f.node == node && node != 0)
+            .count()
     }
 
     pub fn proc(&self, pid: i32) -> Option<&ProcRow> {
@@ -283,6 +443,63 @@ fn socket_inodes_on(ports: &[u16]) -> HashSet<u64> {
         .collect()
 }
 
+/// A descriptor as lsof shows it; a socket's NAME is filled in once the tables are read.
+fn fd_row(fd: i32, target: &FDTarget) -> FdRow {
+    let (kind, node, name) = match target {
+        FDTarget::Socket(inode) => ("sock", *inode, String::new()),
+        FDTarget::Pipe(inode) => ("pipe", *inode, format!("pipe:[{inode}]")),
+        FDTarget::Path(path) => ("file", 0, path.display().to_string()),
+        FDTarget::Net(inode) => ("net", *inode, format!("net:[{inode}]")),
+        FDTarget::AnonInode(what) => ("anon", 0, what.clone()),
+        FDTarget::MemFD(what) => ("memfd", 0, what.clone()),
+        FDTarget::Other(what, inode) => ("other", *inode, what.clone()),
+        FDTarget::Unknown(what, inode) => ("other", 0, format!("{what}:[{inode}]")),
+    };
+    FdRow {
+        fd,
+        kind: kind.to_string(),
+        node,
+        name,
+    }
+}
+
+/// The process's signal masks; all empty if /proc/PID/status cannot be read (it has ended).
+fn signals_of(proc: &Process) -> Signals {
+    match proc.status() {
+        Ok(s) => Signals {
+            pending: s.sigpnd | s.shdpnd,
+            blocked: s.sigblk,
+            ignored: s.sigign,
+            caught: s.sigcgt,
+        },
+        Err(_) => Signals::default(),
+    }
+}
+
+/// A Unix socket as netstat -x shows it.
+fn unix_row(u: sockdiag::UnixSock, host: &str, inodes: &HashMap<u64, (i32, String)>) -> UnixRow {
+    UnixRow {
+        kind: match i32::from(u.kind) {
+            libc::SOCK_STREAM => "STREAM",
+            libc::SOCK_DGRAM => "DGRAM",
+            libc::SOCK_SEQPACKET => "SEQPACKET",
+            _ => "?",
+        },
+        state: match tcp_state_name(u.state) {
+            "LISTEN" => "LISTENING",
+            "ESTABLISHED" => "CONNECTED",
+            _ => "",
+        },
+        inode: u.inode,
+        peer: u.peer,
+        path: u.path.unwrap_or_default(),
+        recv_q: u.recv_q,
+        send_q: u.send_q,
+        owner: inodes.get(&u.inode).cloned(),
+        host: host.to_string(),
+    }
+}
+
 /// The host a process runs on, by the network namespace /proc/PID/ns/net names.
 fn host_of(pid: i32, hosts: &[HostView]) -> String {
     let link = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap_or_default();
@@ -333,6 +550,7 @@ fn read_sockets(
                 owner: inodes.get(&s.inode).cloned(),
                 cookie: s.cookie,
                 host,
+                inode: s.inode,
             }
         })
         .collect();
