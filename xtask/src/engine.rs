@@ -762,6 +762,11 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
             );
             holds(yes != *not, seen)
         }
+        Cond::Orphans { n } => {
+            let o = &progs.orphans;
+            let list: Vec<String> = o.iter().map(|p| format!("pid {p}")).collect();
+            holds(o.len() == *n, format!("{} ({})", o.len(), list.join(", ")))
+        }
         Cond::Unix { state, count } => {
             let n = snap
                 .unix
@@ -898,6 +903,10 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
             let not = if *not { "not " } else { "" };
             format!("{signal} is {not}{word} in {of}")
         }
+        Cond::Orphans { n } => format!(
+            "the runner has reaped {} its programs did not wait for",
+            n_of(*n, "child", "children")
+        ),
         Cond::Unix { state, count } => {
             let n = count.map_or("a Unix socket".to_string(), |n| {
                 n_of(n, "Unix socket", "Unix sockets")

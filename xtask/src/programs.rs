@@ -74,6 +74,9 @@ pub struct Programs {
     pub list: Vec<Program>,
     pub pgids: HashSet<i32>,
     pub log: Arc<Mutex<Vec<Line>>>,
+    /// Processes the runner reaped that it did not start: children whose parent ended without
+    /// waiting for them, so that they came to the runner, the subreaper, to be reaped.
+    pub orphans: Vec<i32>,
 }
 
 /// Set by the SIGINT, SIGTERM and SIGHUP handler; the engine checks it while it waits.
@@ -112,6 +115,7 @@ impl Programs {
             list: Vec::new(),
             pgids: HashSet::new(),
             log: Arc::default(),
+            orphans: Vec::new(),
         }
     }
 
@@ -277,7 +281,11 @@ impl Programs {
                 WaitStatus::Signaled(pid, sig, _) => (pid, Ending::Signal(sig)),
                 _ => continue,
             };
-            if let Some(prog) = self.list.iter_mut().find(|p| p.pid == pid.as_raw()) {
+            let Some(prog) = self.list.iter_mut().find(|p| p.pid == pid.as_raw()) else {
+                self.orphans.push(pid.as_raw());
+                continue;
+            };
+            {
                 prog.ending = Some(ending);
                 let line = Line {
                     who: prog.name.clone(),

@@ -217,6 +217,9 @@ pub enum Cond {
         is: SigIs,
         not: bool,
     },
+    /// `{ orphans = N }`: how many processes the runner has had to reap that it did not start:
+    /// children whose parent ended without waiting for them (the runner is their subreaper).
+    Orphans { n: usize },
     /// `{ unix = "LISTENING", count = N }`: Unix-domain sockets in that state (`any`).
     Unix { state: String, count: Option<usize> },
     /// `{ counter = "Udp.InDatagrams", on = HOST, min = N, max = N }`: a kernel counter of the
@@ -358,6 +361,7 @@ struct RawCond {
     on: Option<String>,
     min: Option<u64>,
     max: Option<u64>,
+    orphans: Option<usize>,
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -703,6 +707,7 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         ("sig", c.sig.is_some()),
         ("unix", c.unix.is_some()),
         ("counter", c.counter.is_some()),
+        ("orphans", c.orphans.is_some()),
     ];
     let set: Vec<&str> = subjects
         .iter()
@@ -869,6 +874,9 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
                 count: c.count,
             }
         }
+        "orphans" => Cond::Orphans {
+            n: c.orphans.unwrap_or_default(),
+        },
         "counter" => {
             let counter = c.counter.clone().unwrap_or_default();
             if counter
