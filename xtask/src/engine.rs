@@ -651,11 +651,7 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 .socks
                 .iter()
                 .filter(|s| s.proto.starts_with("tcp") && s.state == state)
-                .filter(|s| match side {
-                    None => true,
-                    Some(Side::Server) => s.local.port() == port,
-                    Some(Side::Client) => s.foreign.port() == port,
-                })
+                .filter(|s| on_side(s, *side, port))
                 .filter(|s| recvq.is_none_or(|q| s.recv_q == q))
                 .count();
             holds(count_ok(n, *count), format!("{n}"))
