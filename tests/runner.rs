@@ -543,6 +543,48 @@ fn the_diagram_view_draws_the_rst_as_an_arrow() {
     assert!(stdout.lines().all(|l| l.chars().count() <= 100), "{stdout}");
 }
 
+/// Without root, the runner makes its namespaces inside a user namespace of its own. Run as
+/// root (as CI is), the test plays a lesson with hosts as user nobody; `CARGO=true` stands for
+/// the build, which the test's own build has done.
+#[test]
+fn without_root_the_run_has_its_namespaces_all_the_same() {
+    use std::os::unix::process::CommandExt;
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: only root can start the runner as another user");
+        return;
+    }
+    let mut cmd = StdCommand::new(bin("xtask"));
+    cmd.args(["run", "ch5-host-reboot"])
+        .env("CARGO", "true")
+        .env("XTASK_TEST_SHOW_NAMESPACES", "1")
+        .uid(65534)
+        .gid(65534)
+        .stdin(Stdio::null());
+    let out = match cmd.output() {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            eprintln!(
+                "skipped: user nobody cannot reach {}",
+                bin("xtask").display()
+            );
+            return;
+        }
+        other => other.expect("run as nobody"),
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("Permission denied") {
+        eprintln!("skipped: user nobody cannot read the workspace: {stderr}");
+        return;
+    }
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("Hosts: client 192.0.2.1, server 192.0.2.2"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("✓ all"), "{stdout}");
+    assert_nothing_left(&stdout);
+}
+
 /// In the run's own namespaces, a port the machine uses is free: the run does not see it.
 #[test]
 fn a_port_in_use_on_the_machine_is_free_in_the_run() {
