@@ -246,6 +246,13 @@ struct OnTerminal {
 
 impl OnTerminal {
     fn start(args: &[&str], no_color: bool) -> OnTerminal {
+        let env: &[(&str, &str)] = if no_color { &[("NO_COLOR", "1")] } else { &[] };
+        OnTerminal::start_env(args, env)
+    }
+
+    /// Start it with these environment variables (TERM=xterm, and no colour setting, unless
+    /// given here).
+    fn start_env(args: &[&str], env: &[(&str, &str)]) -> OnTerminal {
         let pty = nix::pty::openpty(None, None).expect("openpty");
         let slave = |_| Stdio::from(pty.slave.try_clone().expect("dup the terminal"));
         let mut cmd = StdCommand::new(bin("xtask"));
@@ -253,10 +260,10 @@ impl OnTerminal {
             .stdin(slave(0))
             .stdout(slave(1))
             .stderr(slave(2))
-            .env_remove("NO_COLOR");
-        if no_color {
-            cmd.env("NO_COLOR", "1");
-        }
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env("TERM", "xterm")
+            .envs(env.iter().copied());
         let child = cmd.spawn().expect("start the runner");
         drop(pty.slave);
         OnTerminal {
@@ -364,6 +371,32 @@ fn an_instructor_can_step_through_every_step_of_a_lesson() {
     assert!(
         !term.seen.contains('\x1b'),
         "NO_COLOR: no colour, even on a terminal"
+    );
+}
+
+/// Colour follows the conventions: on a terminal by default; never with TERM=dumb, with
+/// NO_COLOR set to anything but the empty string, or with `--color never`.
+#[test]
+fn colour_follows_the_conventions_on_a_terminal() {
+    let coloured = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec!["run", "ch5-zombie"];
+        all.extend_from_slice(args);
+        let mut term = OnTerminal::start_env(&all, env);
+        term.expect("checks held");
+        assert!(term.wait().success(), "{}", term.seen);
+        term.seen.contains('\x1b')
+    };
+    assert!(coloured(&[], &[]), "a terminal gets colour");
+    assert!(!coloured(&[], &[("TERM", "dumb")]), "TERM=dumb: none");
+    assert!(!coloured(&[], &[("NO_COLOR", "1")]), "NO_COLOR=1: none");
+    assert!(
+        coloured(&[], &[("NO_COLOR", "")]),
+        "an empty NO_COLOR is unset"
+    );
+    assert!(!coloured(&["--color", "never"], &[]), "--color never");
+    assert!(
+        coloured(&["--color", "always"], &[("NO_COLOR", "1")]),
+        "--color always wins"
     );
 }
 

@@ -209,9 +209,21 @@ fn an_unknown_lesson_gets_the_list_and_exit_2() {
         .code(2)
         .stdout("")
         .stderr(
-            predicate::str::contains("no lesson named `ch99-nothing`")
+            predicate::str::contains("no lesson named `ch99-nothing`; the lessons are:")
                 .and(predicate::str::contains("ch5-sigchld")),
         );
+}
+
+#[test]
+fn a_mistyped_lesson_gets_did_you_mean_and_exit_2() {
+    xtask()
+        .args(["run", "ch5-sigchild"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "no lesson named `ch5-sigchild`; did you mean ch5-sigchld?",
+        ));
 }
 
 /// A scenario file of this test's own, in a folder no other test uses.

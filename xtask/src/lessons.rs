@@ -76,6 +76,53 @@ pub fn list() -> String {
     text
 }
 
+/// The name in `names` nearest to `typed` (by edit distance), if it is near enough to be what
+/// was meant: at most a third of its letters wrong.
+pub fn closest<'a>(typed: &str, names: &'a [String]) -> Option<&'a str> {
+    names
+        .iter()
+        .map(|n| (distance(typed, n), n))
+        .min()
+        .filter(|(d, n)| *d <= n.len().max(3) / 3)
+        .map(|(_, n)| n.as_str())
+}
+
+/// Levenshtein distance: the fewest single-letter insertions, deletions and substitutions
+/// that turn `a` into `b`.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_finds_its_lesson_and_nonsense_finds_none() {
+        let names: Vec<String> = ["ch5-sigchld", "ch5-sigpipe", "ch4-iterative"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(closest("ch5-sigchd", &names), Some("ch5-sigchld"));
+        assert_eq!(closest("ch5-sigchild", &names), Some("ch5-sigchld"));
+        assert_eq!(closest("ch4-iterativ", &names), Some("ch4-iterative"));
+        assert_eq!(closest("hello", &names), None);
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
+}
+
 /// The package whose `src/bin/<program>.rs` builds `program`.
 pub fn package_of(program: &str) -> Option<String> {
     let file = format!("{program}.rs");

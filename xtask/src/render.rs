@@ -48,9 +48,9 @@ enum Mark {
 }
 
 impl<W: Write> Printer<W> {
-    /// Colour when `out` is a terminal and NO_COLOR is unset; placeholders when `stable`.
+    /// Colour as `wants_colour` decides for `--color auto`; placeholders when `stable`.
     pub fn new(out: W, is_terminal: bool, stable: bool, port: u16) -> Printer<W> {
-        let color = is_terminal && std::env::var_os("NO_COLOR").is_none();
+        let color = wants_colour(ColorChoice::Auto, is_terminal);
         let stable = stable.then(Stable::default);
         let mut p = Printer {
             out,
@@ -64,11 +64,13 @@ impl<W: Write> Printer<W> {
         p
     }
 
-    /// A printer for standard output.
-    pub fn stdout(stable: bool, port: u16) -> Printer<std::io::Stdout> {
+    /// A printer for standard output, coloured as `choice` and the conventions say.
+    pub fn stdout(stable: bool, port: u16, choice: ColorChoice) -> Printer<std::io::Stdout> {
         let out = std::io::stdout();
         let tty = out.is_terminal();
-        Printer::new(out, tty, stable, port)
+        let mut p = Printer::new(out, tty, stable, port);
+        p.color = wants_colour(choice, tty);
+        p
     }
 
     /// Show a HOST column in both tables (for runs with several hosts).
@@ -538,6 +540,30 @@ impl<W: Write> Printer<W> {
                 }
             })
             .collect()
+    }
+}
+
+/// `--color`: auto (the conventions below), always or never.
+#[derive(Clone, Copy, Debug, PartialEq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Whether to colour, by the conventions clap and most tools follow: `--color always|never`
+/// decides; otherwise NO_COLOR, when set and not empty, means none (no-color.org);
+/// CLICOLOR_FORCE, when set and not 0, means colour even into a pipe; TERM=dumb means none;
+/// and else colour only on a terminal.
+pub fn wants_colour(choice: ColorChoice, is_terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto if set("NO_COLOR").is_some() => false,
+        ColorChoice::Auto if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
+        ColorChoice::Auto if std::env::var_os("TERM").is_some_and(|t| t == "dumb") => false,
+        ColorChoice::Auto => is_terminal,
     }
 }
 

@@ -10,7 +10,7 @@ use crate::lab::Lab;
 use crate::lessons;
 use crate::netns;
 use crate::programs;
-use crate::render::Printer;
+use crate::render::{ColorChoice, Printer};
 use crate::scenario::{Action, Scenario};
 
 #[derive(clap::Args)]
@@ -30,6 +30,10 @@ pub struct Args {
     /// style of the book's Figure 2.5, or not at all
     #[arg(long, value_enum, default_value = "lines")]
     packets: engine::PacketView,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces
+    /// it), always or never
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    color: ColorChoice,
     /// Write every packet of the run to FILE, a pcap file for `tcpdump -r` or Wireshark
     #[arg(long, value_name = "FILE")]
     pcap: Option<PathBuf>,
@@ -52,12 +56,15 @@ const HOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
 const NOT_RUN: u8 = 3;
 
 pub fn run(args: Args) -> ExitCode {
-    let Some(lesson) = lessons::all()
-        .into_iter()
-        .find(|(l, _)| l.name == args.lesson)
-    else {
+    let all = lessons::all();
+    let names: Vec<String> = all.iter().map(|(l, _)| l.name.clone()).collect();
+    let Some(lesson) = all.into_iter().find(|(l, _)| l.name == args.lesson) else {
+        let hint = match lessons::closest(&args.lesson, &names) {
+            Some(near) => format!("did you mean {near}? "),
+            None => String::new(),
+        };
         eprintln!(
-            "error: no lesson named `{}`; the lessons are:\n{}",
+            "error: no lesson named `{}`; {hint}the lessons are:\n{}",
             args.lesson,
             lessons::list()
         );
@@ -165,7 +172,7 @@ pub fn run(args: Args) -> ExitCode {
         pcap: args.pcap.as_deref(),
         packets: args.packets,
     };
-    let mut printer = Printer::<std::io::Stdout>::stdout(args.stable, port);
+    let mut printer = Printer::<std::io::Stdout>::stdout(args.stable, port, args.color);
     printer.show_hosts(scenario.hosts.len() > 1);
     match engine::play(&scenario, &setup, lab, &mut printer) {
         Outcome::Passed | Outcome::Quit => ExitCode::SUCCESS,
