@@ -106,23 +106,6 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_typo_finds_its_lesson_and_nonsense_finds_none() {
-        let names: Vec<String> = ["ch5-sigchld", "ch5-sigpipe", "ch4-iterative"]
-            .map(String::from)
-            .to_vec();
-        assert_eq!(closest("ch5-sigchd", &names), Some("ch5-sigchld"));
-        assert_eq!(closest("ch5-sigchild", &names), Some("ch5-sigchld"));
-        assert_eq!(closest("ch4-iterativ", &names), Some("ch4-iterative"));
-        assert_eq!(closest("hello", &names), None);
-        assert_eq!(distance("kitten", "sitting"), 3);
-    }
-}
-
 /// The package whose `src/bin/<program>.rs` builds `program`.
 pub fn package_of(program: &str) -> Option<String> {
     let file = format!("{program}.rs");
@@ -162,4 +145,21 @@ pub fn bin_dir() -> PathBuf {
         .ok()
         .and_then(|exe| exe.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| root().join("target/debug"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_finds_its_lesson_and_nonsense_finds_none() {
+        let names: Vec<String> = ["ch5-sigchld", "ch5-sigpipe", "ch4-iterative"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(closest("ch5-sigchd", &names), Some("ch5-sigchld"));
+        assert_eq!(closest("ch5-sigchild", &names), Some("ch5-sigchld"));
+        assert_eq!(closest("ch4-iterativ", &names), Some("ch4-iterative"));
+        assert_eq!(closest("hello", &names), None);
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
 }
