@@ -348,7 +348,7 @@ close = "cli"
     ));
     let stdout = run_failing(&path);
     assert!(
-        stdout.contains("✗ expected: serv has 3 zombie children; saw: 0"),
+        stdout.contains("✗ expected: serv has 3 zombie children; saw: no zombie child"),
         "{stdout}"
     );
     assert!(stdout.contains("✗ step 2 of 3 failed"), "{stdout}");
@@ -373,7 +373,7 @@ timeout = 0.3
     let stdout = run_failing(&path);
     assert!(
         stdout.contains(
-            "✗ expected: serv printed \"never\"; saw: 0 such lines (still, after waiting 0.3s)"
+            "✗ expected: serv printed \"never\"; saw: no such line (still, after waiting 0.3s)"
         ),
         "{stdout}"
     );
@@ -477,6 +477,34 @@ expect = [{ refs = 1, tcp = "ESTABLISHED", side = "server" }, { fds = 1, of = "c
     let stdout = run_failing(&wrong);
     assert!(
         stdout.contains("is held by 2 descriptors; saw: descriptors per socket: 1"),
+        "{stdout}"
+    );
+}
+
+/// A wait on a program that has already ended ends at once, and says why.
+#[test]
+fn a_wait_on_a_program_that_has_ended_gives_up_at_once() {
+    let path = scenario_file(
+        r#"
+[[step]]
+say = "A client with no server fails at once: waiting 30 s for its echo would be pointless."
+start = "tcpcli01 {host} --port {port}"
+as = "cli"
+timeout = 30
+wait = [{ printed = "hello", by = "cli" }]
+"#,
+    );
+    let started = Instant::now();
+    let stdout = run_failing(&path);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it waited: {stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "✗ expected: cli printed \"hello\"; saw: no such line \
+             (cli had already exited with status 1)"
+        ),
         "{stdout}"
     );
 }

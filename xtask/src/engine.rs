@@ -517,6 +517,19 @@ impl Run<'_> {
             if results.iter().all(Result::is_ok) {
                 return Ok((view, results));
             }
+            // A condition about a program that has ended can never come to hold: say so now
+            // rather than sit out the timeout.
+            let failed = step.wait.iter().zip(&results).filter(|(_, r)| r.is_err());
+            let why: Vec<String> = failed
+                .filter_map(|(c, _)| hopeless(c, &view, &self.progs))
+                .collect();
+            if let Some(why) = why.first() {
+                let results = results
+                    .into_iter()
+                    .map(|r| r.map_err(|seen| format!("{seen} ({why})")))
+                    .collect();
+                return Ok((view, results));
+            }
             if Instant::now() >= deadline {
                 let secs = step.timeout.as_secs_f64();
                 let results = results
@@ -593,9 +606,8 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 .filter(|who| !count_ok(lines(who), *count))
                 .map(|who| {
                     let n = lines(who);
-                    let s = if n == 1 { "" } else { "s" };
                     if by.len() == 1 {
-                        format!("{n} such line{s}")
+                        n_of(n, "such line", "such lines")
                     } else {
                         format!("{n} from {who}")
                     }
@@ -612,14 +624,14 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 .children(progs.get(of).pid)
                 .filter(|p| p.state == 'Z')
                 .count();
-            holds(z == *n, format!("{z}"))
+            holds(z == *n, n_of(z, "zombie child", "zombie children"))
         }
         Cond::Children { of, n, stat } => {
             let c = snap
                 .children(progs.get(of).pid)
                 .filter(|p| p.state != 'Z' && stat.is_none_or(|s| p.state == s))
                 .count();
-            holds(c == *n, format!("{c}"))
+            holds(c == *n, n_of(c, "such child", "such children"))
         }
         Cond::Exited { who, code, signal } => {
             let prog = progs.get(who);
@@ -654,7 +666,8 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 .filter(|s| on_side(s, *side, port))
                 .filter(|s| recvq.is_none_or(|q| s.recv_q == q))
                 .count();
-            holds(count_ok(n, *count), format!("{n}"))
+            let seen = format!("{} in {state}", n_of(n, "TCP socket", "TCP sockets"));
+            holds(count_ok(n, *count), seen)
         }
         Cond::Packet {
             kind,
@@ -714,7 +727,10 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                         .any(|s| s.inode == f.node && s.state == st && on_side(s, *side, port)),
                 })
                 .count();
-            holds(mine == *n, format!("{mine}"))
+            holds(
+                mine == *n,
+                n_of(mine, "such descriptor", "such descriptors"),
+            )
         }
         Cond::Refs { n, state, side } => {
             let refs: Vec<usize> = snap
@@ -769,7 +785,10 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 .iter()
                 .filter(|u| state == "any" || u.state == state)
                 .count();
-            holds(count_ok(n, *count), format!("{n}"))
+            holds(
+                count_ok(n, *count),
+                n_of(n, "such Unix socket", "such Unix sockets"),
+            )
         }
         Cond::Counter {
             name,
@@ -795,18 +814,13 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 .iter()
                 .filter(|s| s.proto.starts_with("udp"))
                 .count();
-            holds(u == *n, format!("{u}"))
+            holds(u == *n, n_of(u, "UDP socket", "UDP sockets"))
         }
     }
 }
 
 /// The condition in words, as a claim about the state, for the ✓ and ✗ lines.
 fn describe(cond: &Cond, progs: &Programs) -> String {
-    let n_of = |n: usize, one: &str, many: &str| match n {
-        0 => format!("no {one}"),
-        1 => format!("1 {one}"),
-        n => format!("{n} {many}"),
-    };
     match cond {
         Cond::Printed {
             by,
@@ -957,6 +971,40 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
             }
             text
         }
+    }
+}
+
+/// A count in words: `no zombie child`, `1 zombie child`, `3 zombie children`.
+fn n_of(n: usize, one: &str, many: &str) -> String {
+    match n {
+        0 => format!("no {one}"),
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    }
+}
+
+/// Why a condition that does not hold never will: the program it is about has ended (and,
+/// for its output, all it printed has been read). A wait on it ends at once and says so.
+fn hopeless(cond: &Cond, view: &View, progs: &Programs) -> Option<String> {
+    let ended = |name: &String| {
+        let p = progs.get(name);
+        p.ending.map(|e| format!("{name} had already {e}"))
+    };
+    match cond {
+        Cond::Printed { by, .. } => {
+            let all_done = by.iter().all(|b| view.done.contains(&progs.get(b).pid));
+            let endings: Option<Vec<String>> = by.iter().map(ended).collect();
+            endings.filter(|_| all_done).map(|e| e.join(", "))
+        }
+        Cond::State { of, .. }
+        | Cond::Fds { of, .. }
+        | Cond::Sig { of, .. }
+        | Cond::Children { of, .. }
+        | Cond::Zombies { of, .. } => ended(of),
+        Cond::Running { who } => ended(who),
+        // Ended the wrong way, with all its output read (until then it only looks ended).
+        Cond::Exited { who, .. } if view.done.contains(&progs.get(who).pid) => ended(who),
+        _ => None,
     }
 }
 
