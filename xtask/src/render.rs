@@ -28,6 +28,8 @@ pub struct Printer<W: Write> {
     port: u16,
     /// Whether the run has several hosts: then each row says which one.
     hosts: bool,
+    /// Whether the `*` legend of the ps table has been printed.
+    legend_shown: bool,
 }
 
 /// The placeholders of stable mode.
@@ -59,6 +61,7 @@ impl<W: Write> Printer<W> {
             prev: Snapshot::default(),
             port,
             hosts: false,
+            legend_shown: false,
         };
         p.pid(std::process::id() as i32); // the runner is p0
         p
@@ -232,9 +235,11 @@ impl<W: Write> Printer<W> {
             let _ = writeln!(self.out, "  (no process to show)");
         } else {
             self.table(&rows);
-            if !snap.procs.iter().any(|p| p.ppid == runner) {
+            // The legend once a run: a class has read it by the second step.
+            if self.legend_shown || !snap.procs.iter().any(|p| p.ppid == runner) {
                 return;
             }
+            self.legend_shown = true;
             let runner = self.pid(runner);
             let _ = writeln!(
                 self.out,
@@ -276,6 +281,13 @@ impl<W: Write> Printer<W> {
             .unwrap_or(socks.len());
         socks[..gone].sort_by_key(|(_, s)| order(s, self));
         socks[gone..].sort_by_key(|(_, s)| order(s, self));
+        // TIME_WAITs left by earlier steps change nothing more for 60 s: fold them into a count,
+        // so that a table shows what this step did.
+        let old_time_waits = socks
+            .iter()
+            .filter(|(m, s)| *m == Mark::Same && s.state == "TIME_WAIT")
+            .count();
+        socks.retain(|(m, s)| !(*m == Mark::Same && s.state == "TIME_WAIT"));
         for (mark, s) in socks {
             let owner = match &s.owner {
                 Some((pid, name)) => format!("{}/{name}", self.pid(*pid)),
@@ -294,10 +306,18 @@ impl<W: Write> Printer<W> {
             rows.push((mark, cells));
         }
         let _ = writeln!(self.out);
-        if rows.len() == 1 {
+        if rows.len() == 1 && old_time_waits == 0 {
             let _ = writeln!(self.out, "  (no socket to show)");
-        } else {
+        } else if rows.len() > 1 {
             self.table(&rows);
+        }
+        if old_time_waits > 0 {
+            let n = old_time_waits;
+            let what = if n == 1 { "socket" } else { "sockets" };
+            let _ = writeln!(
+                self.out,
+                "  (and {n} {what} in TIME_WAIT since an earlier step, not shown)"
+            );
         }
     }
 

@@ -174,7 +174,16 @@ pub fn run(args: Args) -> ExitCode {
     };
     let mut printer = Printer::<std::io::Stdout>::stdout(args.stable, port, args.color);
     printer.show_hosts(scenario.hosts.len() > 1);
-    match engine::play(&scenario, &setup, lab, &mut printer) {
+    let outcome = engine::play(&scenario, &setup, lab, &mut printer);
+    // The course goes on: say which lesson comes next (not for a scenario file of one's own).
+    if matches!(outcome, Outcome::Passed) && args.scenario.is_none() {
+        let next = names.iter().skip_while(|n| **n != args.lesson).nth(1);
+        match next {
+            Some(next) => printer.line(&format!("Next: cargo xtask run {next}")),
+            None => printer.line("That was the last lesson of the course."),
+        }
+    }
+    match outcome {
         Outcome::Passed | Outcome::Quit => ExitCode::SUCCESS,
         Outcome::Failed => ExitCode::FAILURE,
         Outcome::Interrupted => ExitCode::from(130),
