@@ -36,7 +36,13 @@ pub fn run(args: Args) -> ExitCode {
     let dir = lessons::root().join("course-notes");
     let mut problems = Vec::new();
     let index = std::fs::read_to_string(dir.join("README.md")).unwrap_or_default();
-    for (lesson, _) in lessons::all() {
+    let all = lessons::all();
+    let order: Vec<(String, Option<PathBuf>)> = all
+        .iter()
+        .map(|(l, _)| (l.name.clone(), note_of(&dir, &l.name)))
+        .collect();
+    for (i, (lesson, _)) in all.into_iter().enumerate() {
+        let nav = navigation(&order, i);
         let Some(path) = note_of(&dir, &lesson.name) else {
             problems.push(format!(
                 "{}: no note course-notes/NN-{}.md",
@@ -73,6 +79,7 @@ pub fn run(args: Args) -> ExitCode {
                 &mut problems,
                 &shown,
             );
+            let updated = replace_navigation(&updated, &nav);
             if updated != text && std::fs::write(&path, updated).is_err() {
                 problems.push(format!("{shown}: cannot write"));
             }
@@ -94,6 +101,11 @@ pub fn run(args: Args) -> ExitCode {
                 Some(_) => {}
             }
             check_references(&text, &mut problems, &shown);
+            if replace_navigation(&text, &nav) != text {
+                problems.push(format!(
+                    "{shown}: the links to the previous and next notes are stale: run `cargo xtask notes --update`"
+                ));
+            }
         }
     }
     for p in &problems {
@@ -134,6 +146,38 @@ fn transcript(lesson: &str) -> Result<String, String> {
         return Err(format!("the scenario failed: {}", tail.join(" / ")));
     }
     Ok(text)
+}
+
+const NAV: &str = "<!-- navigation: `cargo xtask notes --update` writes the line below -->";
+
+/// The line that leads a reader through the course: the previous and the next lesson's note.
+fn navigation(order: &[(String, Option<PathBuf>)], i: usize) -> String {
+    let link = |j: usize| {
+        let (name, path) = &order[j];
+        let file = path
+            .as_ref()
+            .and_then(|p| p.file_name())
+            .map_or(String::new(), |f| f.to_string_lossy().to_string());
+        format!("[{name}]({file})")
+    };
+    let prev = match i {
+        0 => "Previous: none, this is the first lesson".to_string(),
+        _ => format!("Previous: {}", link(i - 1)),
+    };
+    let next = match order.get(i + 1) {
+        Some(_) => format!("Next: {}", link(i + 1)),
+        None => "Next: none, this is the last lesson".to_string(),
+    };
+    format!("{prev} · {next} · [All notes](README.md)")
+}
+
+/// The note with its navigation line (after the marker, at the end) set to `nav`.
+fn replace_navigation(note: &str, nav: &str) -> String {
+    let body = match note.find(NAV) {
+        Some(at) => &note[..at],
+        None => note,
+    };
+    format!("{}\n\n{NAV}\n{nav}\n", body.trim_end())
 }
 
 fn current_transcript(note: &str) -> Option<&str> {
