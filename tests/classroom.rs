@@ -275,8 +275,13 @@ impl OnTerminal {
 
     /// Read what the terminal shows until `text` appears (10 s at most).
     fn expect(&mut self, text: &str) {
+        self.expect_times(text, 1);
+    }
+
+    /// Read until `text` has appeared `times` times (a prompt shown again for the next step).
+    fn expect_times(&mut self, text: &str, times: usize) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.seen.contains(text) {
+        while self.seen.matches(text).count() < times {
             assert!(
                 Instant::now() < deadline,
                 "waited for {text:?}; the terminal shows:\n{}",
@@ -335,16 +340,17 @@ fn an_instructor_steps_through_a_lesson_at_a_terminal_and_quits_with_q() {
     term.expect("Step 1/27");
     term.expect("[Enter: run this step, q: quit]");
     for n in 2..=4 {
-        term.type_keys("\n");
+        // One key, no Enter needed: a space runs the step.
+        term.type_keys(" ");
         term.expect(&format!("Step {n}/27"));
-        term.expect("[Enter: run this step, q: quit]");
+        term.expect_times("[Enter: run this step, q: quit]", n);
     }
     assert!(
         term.seen.contains("\x1b[32m✓"),
         "checks are green on a terminal"
     );
     assert!(term.seen.contains("listening on"), "step 1 ran");
-    term.type_keys("q\n");
+    term.type_keys("q");
     term.expect("stopped before step 4");
     let status = term.wait();
     assert!(status.success(), "q ends the run cleanly");
@@ -363,7 +369,7 @@ fn an_instructor_can_step_through_every_step_of_a_lesson() {
     let mut term = OnTerminal::start(&["run", "ch5-zombie", "--step", "--port", "0"], true);
     for n in 1..=3 {
         term.expect(&format!("Step {n}/3"));
-        term.expect("[Enter: run this step, q: quit]");
+        term.expect_times("[Enter: run this step, q: quit]", n);
         term.type_keys("\n");
     }
     term.expect("✓ all 13 checks held");
@@ -371,6 +377,43 @@ fn an_instructor_can_step_through_every_step_of_a_lesson() {
     assert!(
         !term.seen.contains('\x1b'),
         "NO_COLOR: no colour, even on a terminal"
+    );
+}
+
+/// Keys typed while a step runs are thrown away: one impatient key never runs two steps.
+#[test]
+fn keys_typed_ahead_are_discarded() {
+    let mut term = OnTerminal::start(&["run", "ch5-zombie", "--step"], true);
+    term.expect_times("[Enter: run this step, q: quit]", 1);
+    // Two keys at once: the first runs step 1; the second arrives while it runs.
+    term.type_keys("  ");
+    term.expect_times("[Enter: run this step, q: quit]", 2);
+    term.type_keys("q");
+    term.expect("stopped before step 2");
+    assert!(term.wait().success());
+}
+
+/// `--from N` plays the steps before N unseen, and shows N on.
+#[test]
+fn from_starts_showing_at_a_step() {
+    let out = xtask()
+        .args(["run", "ch5-sigpipe", "--from", "8"])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("Steps 1 to 7 are played without being shown"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Step 7/9"), "{stdout}");
+    assert!(
+        stdout.contains("Step 8/9") && stdout.contains("Step 9/9"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("listening on"),
+        "step 1's output is not shown: {stdout}"
     );
 }
 

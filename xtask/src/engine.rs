@@ -38,6 +38,8 @@ pub struct Setup<'a> {
     pub stable: bool,
     /// `--pcap FILE`: write every packet of the run there at the end.
     pub pcap: Option<&'a Path>,
+    /// `--from N`: show (and prompt for) steps from N on; play the ones before unseen.
+    pub from: usize,
     pub packets: PacketView,
 }
 
@@ -123,9 +125,21 @@ fn steps<W: Write>(
     let setup = run.setup;
     let total = scenario.steps.len();
     let mut checks = 0;
+    if setup.from > 1 {
+        let last = (setup.from - 1).min(total);
+        p.line(&format!(
+            "\n(Steps 1 to {last} are played without being shown; their checks are made.)"
+        ));
+    }
     for (i, step) in scenario.steps.iter().enumerate() {
-        p.step_header(i + 1, total, &step.say);
-        if setup.step_by_step {
+        // `--from N`: the steps before N are played as they must be, to reach N's state, but
+        // neither shown nor prompted for.
+        let shown = i + 1 >= setup.from;
+        p.mute(!shown);
+        if shown {
+            p.step_header(i + 1, total, &step.say);
+        }
+        if setup.step_by_step && shown {
             match prompt() {
                 Prompt::Go => {}
                 Prompt::Quit => {
@@ -165,7 +179,7 @@ fn steps<W: Write>(
         p.learn(snap);
         let packets = run.packet_lines(view.frames, setup.stable);
         let progs = &run.progs;
-        if step.quiet {
+        if step.quiet || !shown {
             p.remember(snap);
         } else {
             p.output(&progs.log.lock().unwrap_or_else(|e| e.into_inner())[mark..]);
@@ -177,6 +191,10 @@ fn steps<W: Write>(
             if step.show.contains(&Show::Signals) {
                 p.signals(snap);
             }
+        }
+        if !shown && !failures.is_empty() {
+            p.mute(false);
+            p.step_header(i + 1, total, &step.say);
         }
         for msg in &failures {
             p.check(false, msg);
@@ -205,17 +223,73 @@ fn interrupted<W: Write>(p: &mut Printer<W>) -> Outcome {
     Outcome::Interrupted
 }
 
+/// The terminal in one-key mode (no line editing, no echo) while it exists; as it was after.
+/// Ctrl-C still sends SIGINT (ISIG stays on). None when standard input is not a terminal.
+struct OneKey {
+    saved: nix::sys::termios::Termios,
+}
+
+impl OneKey {
+    fn start() -> Option<OneKey> {
+        use nix::sys::termios::{FlushArg, LocalFlags, SetArg, tcflush, tcgetattr, tcsetattr};
+        let stdin = std::io::stdin();
+        let saved = tcgetattr(&stdin).ok()?;
+        let mut raw = saved.clone();
+        raw.local_flags
+            .remove(LocalFlags::ICANON | LocalFlags::ECHO);
+        raw.control_chars[nix::libc::VMIN] = 1;
+        raw.control_chars[nix::libc::VTIME] = 0;
+        // TCSAFLUSH: keys typed while the last step ran are discarded, not taken as answers.
+        tcsetattr(&stdin, SetArg::TCSAFLUSH, &raw).ok()?;
+        let _ = tcflush(&stdin, FlushArg::TCIFLUSH);
+        Some(OneKey { saved })
+    }
+}
+
+impl Drop for OneKey {
+    fn drop(&mut self) {
+        let stdin = std::io::stdin();
+        let _ =
+            nix::sys::termios::tcsetattr(&stdin, nix::sys::termios::SetArg::TCSANOW, &self.saved);
+    }
+}
+
 enum Prompt {
     Go,
     Quit,
     Interrupted,
 }
 
-/// `--step`: wait for Enter (run the step) or q (quit), reading standard input with read(2)
-/// so that Ctrl-C, whose handler does not restart it, ends the wait at once.
+/// `--step`: wait for a key (run the step) or q (quit). On a terminal one key is enough, with
+/// no Enter, and keys typed while the previous step ran are thrown away first, so that one
+/// impatient key never runs two steps. Standard input is read with read(2), so that Ctrl-C,
+/// whose handler does not restart it, ends the wait at once.
 fn prompt() -> Prompt {
+    // One-key mode first, which discards what was typed ahead; then the prompt, so that a key
+    // pressed once the prompt shows is never discarded.
+    let keys = OneKey::start();
     print!("  [Enter: run this step, q: quit] ");
     let _ = std::io::stdout().flush();
+    if let Some(_keys) = keys {
+        let mut byte = [0u8; 1];
+        loop {
+            if INTERRUPTED.load(Ordering::SeqCst) {
+                return Prompt::Interrupted;
+            }
+            match nix::unistd::read(std::io::stdin(), &mut byte) {
+                Ok(0) => return Prompt::Quit,
+                Ok(_) => {
+                    println!();
+                    return match byte[0] {
+                        b'q' | b'Q' => Prompt::Quit,
+                        _ => Prompt::Go,
+                    };
+                }
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return Prompt::Quit,
+            }
+        }
+    }
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     loop {

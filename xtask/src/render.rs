@@ -30,6 +30,8 @@ pub struct Printer<W: Write> {
     hosts: bool,
     /// Whether the `*` legend of the ps table has been printed.
     legend_shown: bool,
+    /// `--from N`: the steps before N print nothing but a failure.
+    muted: bool,
 }
 
 /// The placeholders of stable mode.
@@ -62,6 +64,7 @@ impl<W: Write> Printer<W> {
             port,
             hosts: false,
             legend_shown: false,
+            muted: false,
         };
         p.pid(std::process::id() as i32); // the runner is p0
         p
@@ -74,6 +77,11 @@ impl<W: Write> Printer<W> {
         let mut p = Printer::new(out, tty, stable, port);
         p.color = wants_colour(choice, tty);
         p
+    }
+
+    /// Print nothing of the steps that follow but their failures, until unmuted.
+    pub fn mute(&mut self, on: bool) {
+        self.muted = on;
     }
 
     /// Show a HOST column in both tables (for runs with several hosts).
@@ -107,6 +115,9 @@ impl<W: Write> Printer<W> {
 
     /// An action the runner takes; `pids` are shown in `whom` as `name, pid N`.
     pub fn action(&mut self, what: &str, whom: Option<(&str, i32)>) {
+        if self.muted {
+            return;
+        }
         let what = self.text(what);
         match whom {
             None => {
@@ -121,6 +132,9 @@ impl<W: Write> Printer<W> {
 
     /// `kill -SIG pid...` for the pids given.
     pub fn kill(&mut self, signal: &str, pids: &[i32], whom: &str) {
+        if self.muted {
+            return;
+        }
         let list: Vec<String> = pids.iter().map(|&p| self.pid(p)).collect();
         let _ = writeln!(
             self.out,
@@ -436,6 +450,9 @@ impl<W: Write> Printer<W> {
     }
 
     pub fn check(&mut self, ok: bool, what: &str) {
+        if self.muted && ok {
+            return;
+        }
         let what = self.text(what);
         let line = if ok {
             self.paint("32", &format!("✓ {what}"))

@@ -40,9 +40,12 @@ pub struct Args {
     /// Play this scenario file instead of the lesson's own
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
-    /// Wait for Enter before each step (q quits), for walking a class through it
+    /// Wait for a key before each step (q quits), for walking a class through it
     #[arg(long)]
     step: bool,
+    /// Start showing at step N: the steps before it are played, unseen, to reach its state
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    from: u16,
     /// Print PIDs, ports and timings as placeholders, so that transcripts compare equal
     #[arg(long, hide = true)]
     stable: bool,
@@ -170,6 +173,7 @@ pub fn run(args: Args) -> ExitCode {
         step_by_step: args.step,
         stable: args.stable,
         pcap: args.pcap.as_deref(),
+        from: usize::from(args.from),
         packets: args.packets,
     };
     let mut printer = Printer::<std::io::Stdout>::stdout(args.stable, port, args.color);
