@@ -346,7 +346,7 @@ fn an_instructor_steps_through_a_lesson_at_a_terminal_and_quits_with_q() {
         term.expect_times("[Enter: run this step, q: quit]", n);
     }
     assert!(
-        term.seen.contains("\x1b[32m✓"),
+        term.seen.contains("\x1b[32m  ✓"),
         "checks are green on a terminal"
     );
     assert!(term.seen.contains("listening on"), "step 1 ran");
@@ -414,6 +414,30 @@ fn from_starts_showing_at_a_step() {
     assert!(
         !stdout.contains("listening on"),
         "step 1's output is not shown: {stdout}"
+    );
+}
+
+/// Projector mode: with COLUMNS=80 every line fits 80 columns; the packets are drawn as the
+/// diagram, which fits, rather than tcpdump lines cut short.
+#[test]
+fn a_lesson_fits_an_80_column_projector() {
+    let out = xtask()
+        .args(["run", "ch5-sigpipe"])
+        .env("COLUMNS", "80")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let widest = stdout.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 80, "a line of {widest} columns:\n{stdout}");
+    assert!(
+        stdout.contains("|<--") && !stdout.contains("Flags ["),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("(* = the runner").count(),
+        1,
+        "the legend once: {stdout}"
     );
 }
 

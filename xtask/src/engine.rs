@@ -535,7 +535,7 @@ impl Run<'_> {
         let lines: Vec<String> = step.iter().map(|f| self.tcpdump.line(f, stable)).collect();
         match self.setup.packets {
             PacketView::Lines => lines,
-            PacketView::Diagram if !step.is_empty() => crate::wire::diagram(step, stable, 80),
+            PacketView::Diagram if !step.is_empty() => crate::wire::diagram(step, stable, 76),
             PacketView::Diagram | PacketView::None => Vec::new(),
         }
     }

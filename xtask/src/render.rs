@@ -32,6 +32,9 @@ pub struct Printer<W: Write> {
     legend_shown: bool,
     /// `--from N`: the steps before N print nothing but a failure.
     muted: bool,
+    /// The terminal's width, when known (COLUMNS, or the terminal itself): narrations are
+    /// rewrapped to it and longer lines cut, so a step fits a projector's 80 columns.
+    width: Option<usize>,
 }
 
 /// The placeholders of stable mode.
@@ -65,6 +68,7 @@ impl<W: Write> Printer<W> {
             hosts: false,
             legend_shown: false,
             muted: false,
+            width: None,
         };
         p.pid(std::process::id() as i32); // the runner is p0
         p
@@ -76,7 +80,27 @@ impl<W: Write> Printer<W> {
         let tty = out.is_terminal();
         let mut p = Printer::new(out, tty, stable, port);
         p.color = wants_colour(choice, tty);
+        // A transcript for the notes must not depend on the terminal it was made in.
+        if !stable {
+            p.width = terminal_width(tty);
+        }
         p
+    }
+
+    /// `line` cut to the width, with `…` where it was cut.
+    fn fit(&self, line: &str) -> String {
+        match self.width {
+            Some(w) if line.chars().count() > w => {
+                let kept: String = line.chars().take(w.saturating_sub(1)).collect();
+                format!("{kept}…")
+            }
+            _ => line.to_string(),
+        }
+    }
+
+    /// The width lines are fitted to, if known.
+    pub fn width(&self) -> Option<usize> {
+        self.width
     }
 
     /// Print nothing of the steps that follow but their failures, until unmuted.
@@ -96,19 +120,25 @@ impl<W: Write> Printer<W> {
         }
         let _ = writeln!(self.out);
         for line in lines {
-            let line = self.text(line);
-            let _ = writeln!(self.out, "  {line}");
+            let text = self.text(line);
+            let line = self.fit(&format!("  {text}"));
+            let _ = writeln!(self.out, "{line}");
         }
     }
 
     pub fn line(&mut self, text: &str) {
-        let _ = writeln!(self.out, "{text}");
+        let text: Vec<String> = text.lines().map(|l| self.fit(l)).collect();
+        let _ = writeln!(self.out, "{}", text.join("\n"));
     }
 
     pub fn step_header(&mut self, n: usize, total: usize, say: &str) {
         let head = self.paint("1", &format!("── Step {n}/{total} ──"));
         let _ = writeln!(self.out, "\n{head}");
-        for line in say.lines() {
+        let lines = match self.width {
+            Some(w) => rewrap(say, w),
+            None => say.lines().map(String::from).collect(),
+        };
+        for line in lines {
             let _ = writeln!(self.out, "{line}");
         }
     }
@@ -121,11 +151,13 @@ impl<W: Write> Printer<W> {
         let what = self.text(what);
         match whom {
             None => {
-                let _ = writeln!(self.out, "  {what}");
+                let line = self.fit(&format!("  {what}"));
+                let _ = writeln!(self.out, "{line}");
             }
             Some((name, pid)) => {
                 let pid = self.pid(pid);
-                let _ = writeln!(self.out, "  {what}    [{name}, pid {pid}]");
+                let line = self.fit(&format!("  {what}    [{name}, pid {pid}]"));
+                let _ = writeln!(self.out, "{line}");
             }
         }
     }
@@ -177,7 +209,8 @@ impl<W: Write> Printer<W> {
                 "| "
             };
             let text = self.text(&l.text);
-            let _ = writeln!(self.out, "  {:>width$} {sep} {text}", l.who);
+            let line = self.fit(&format!("  {:>width$} {sep} {text}", l.who));
+            let _ = writeln!(self.out, "{line}");
         }
     }
 
@@ -454,12 +487,14 @@ impl<W: Write> Printer<W> {
             return;
         }
         let what = self.text(what);
+        // A failure is never cut: it says what was expected and seen.
         let line = if ok {
-            self.paint("32", &format!("✓ {what}"))
+            let line = self.fit(&format!("  ✓ {what}"));
+            self.paint("32", &line)
         } else {
-            self.paint("31", &format!("✗ {what}"))
+            self.paint("31", &format!("  ✗ {what}"))
         };
-        let _ = writeln!(self.out, "  {line}");
+        let _ = writeln!(self.out, "{line}");
     }
 
     /// The closing line of a run; its timing is a placeholder in stable mode.
@@ -488,12 +523,19 @@ impl<W: Write> Printer<W> {
                 *w = (*w).max(cell.chars().count());
             }
         }
+        // Two spaces between columns, or one where two would not fit the terminal.
+        let total: usize = widths[skip..].iter().sum::<usize>() + 3 + 2 * (N - skip - 1);
+        let gap = if self.width.is_some_and(|w| total > w) {
+            1
+        } else {
+            2
+        };
         for (i, (mark, row)) in rows.iter().enumerate() {
             let mut line = String::new();
             for (c, cell) in row.iter().enumerate().skip(skip) {
                 line.push_str(cell);
                 if c + 1 < N {
-                    line.push_str(&" ".repeat(widths[c] - cell.chars().count() + 2));
+                    line.push_str(&" ".repeat(widths[c] - cell.chars().count() + gap));
                 }
             }
             let (sign, colour) = match mark {
@@ -503,8 +545,9 @@ impl<W: Write> Printer<W> {
                 Mark::Same if i == 0 => (" ", "1"),
                 Mark::Same => (" ", ""),
             };
-            let line = self.paint(colour, &format!("{sign} {line}"));
-            let _ = writeln!(self.out, " {line}");
+            let line = self.fit(&format!(" {sign} {line}"));
+            let line = self.paint(colour, &line);
+            let _ = writeln!(self.out, "{line}");
         }
     }
 
@@ -578,6 +621,51 @@ impl<W: Write> Printer<W> {
             })
             .collect()
     }
+}
+
+/// The width to fit: COLUMNS when set to a number (the shell sets it for a terminal, and a
+/// user can set it for a projector), else the terminal's own; none when not on a terminal.
+fn terminal_width(tty: bool) -> Option<usize> {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+    {
+        return Some(n.max(40));
+    }
+    if !tty {
+        return None;
+    }
+    let mut size = nix::libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one struct winsize to the pointer, which points at `size`.
+    let ok = unsafe { nix::libc::ioctl(1, nix::libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0).then_some(usize::from(size.ws_col).max(40))
+}
+
+/// A narration's paragraphs (blank-line separated) refilled to `width` columns.
+fn rewrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, para) in text.split("\n\n").enumerate() {
+        if i > 0 {
+            out.push(String::new());
+        }
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+                out.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        out.push(line);
+    }
+    out
 }
 
 /// `--color`: auto (the conventions below), always or never.

@@ -28,8 +28,10 @@ pub struct Args {
     host_network: bool,
     /// How each step's packets are shown: tcpdump's lines, a time-sequence diagram in the
     /// style of the book's Figure 2.5, or not at all
-    #[arg(long, value_enum, default_value = "lines")]
-    packets: engine::PacketView,
+    /// (default: lines, or the diagram on a terminal narrower than 100 columns, where the
+    /// lines would be cut)
+    #[arg(long, value_enum)]
+    packets: Option<engine::PacketView>,
     /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces
     /// it), always or never
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
@@ -140,8 +142,12 @@ pub fn run(args: Args) -> ExitCode {
             Err(e) => return fail(&e),
         },
     };
+    let mut printer = Printer::<std::io::Stdout>::stdout(args.stable, port, args.color);
     let s = &scenario.lesson;
-    println!("{} · {} · UNP §{}", args.lesson, s.title, s.section);
+    printer.line(&format!(
+        "{} · {} · UNP §{}",
+        args.lesson, s.title, s.section
+    ));
     let shown = if args.stable { unp::SERV_PORT } else { port };
     match &lab {
         Some(_) if scenario.networked() => {
@@ -150,20 +156,26 @@ pub fn run(args: Args) -> ExitCode {
                 .iter()
                 .map(|h| format!("{} {}", h.name, h.addr))
                 .collect();
-            println!(
+            printer.line(&format!(
                 "Hosts: {}, on a switch; servers use port {shown}.",
                 hosts.join(", ")
-            );
+            ));
         }
-        Some(_) => println!("One host, its loopback only; servers listen on {HOST}:{shown}."),
-        None => println!("On this machine's own network: servers listen on {HOST}:{shown}."),
+        Some(_) => printer.line(&format!(
+            "One host, its loopback only; servers listen on {HOST}:{shown}."
+        )),
+        None => printer.line(&format!(
+            "On this machine's own network: servers listen on {HOST}:{shown}."
+        )),
     }
     if let Some(lab) = lab.as_ref().filter(|_| !args.stable) {
         let pid = std::process::id();
-        println!("(The run's own network namespaces; to watch: cargo xtask watch --run {pid})");
+        printer.line(&format!(
+            "(The run's own network namespaces; to watch: cargo xtask watch --run {pid})"
+        ));
         // A test hook: the tests check that none of these namespaces outlives the run.
         if std::env::var_os("XTASK_TEST_SHOW_NAMESPACES").is_some() {
-            println!("namespaces: {}", lab.namespaces().join(" "));
+            printer.line(&format!("namespaces: {}", lab.namespaces().join(" ")));
         }
     }
     let setup = Setup {
@@ -174,9 +186,15 @@ pub fn run(args: Args) -> ExitCode {
         stable: args.stable,
         pcap: args.pcap.as_deref(),
         from: usize::from(args.from),
-        packets: args.packets,
+        packets: engine::PacketView::Lines,
     };
-    let mut printer = Printer::<std::io::Stdout>::stdout(args.stable, port, args.color);
+    let setup = engine::Setup {
+        packets: args.packets.unwrap_or(match printer.width() {
+            Some(w) if w < 100 => engine::PacketView::Diagram,
+            _ => engine::PacketView::Lines,
+        }),
+        ..setup
+    };
     printer.show_hosts(scenario.hosts.len() > 1);
     let outcome = engine::play(&scenario, &setup, lab, &mut printer);
     // The course goes on: say which lesson comes next (not for a scenario file of one's own).
