@@ -518,6 +518,56 @@ fn watch_follows_any_process_tree_and_any_port() {
     assert!(seen.contains(&format!("{}/tcpserv04", s.pid())), "{seen}");
 }
 
+/// A child whose parent dies leaves the parent's tree (init adopts it): watch keeps showing it.
+#[test]
+fn watch_keeps_showing_a_child_its_parent_left_behind() {
+    let mut parent = StdCommand::new("sh")
+        .args(["-c", "sleep 60 & wait"])
+        .spawn()
+        .expect("sh");
+    let sh = parent.id();
+    let mut child = StdCommand::new(bin("xtask"))
+        .args(["watch", "--pid", &sh.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start watch");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped"));
+    let mut read_until = |what: &dyn Fn(&str) -> bool| {
+        let mut frame = String::new();
+        loop {
+            let mut line = String::new();
+            assert!(
+                lines.read_line(&mut line).expect("read") > 0,
+                "ended:\n{frame}"
+            );
+            if line.starts_with("── watching") {
+                frame.clear();
+            }
+            frame.push_str(&line);
+            if what(&frame) {
+                return frame;
+            }
+        }
+    };
+    let first = read_until(&|f: &str| f.lines().any(|l| l.ends_with("  sleep 60")));
+    let sleeper: i32 = first
+        .lines()
+        .find(|l| l.ends_with("  sleep 60"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .expect("the sleeper's pid");
+    kill(Pid::from_raw(sh as i32), Signal::SIGKILL).expect("kill sh");
+    common::wait_within(&mut parent, "sh to die", common::LIMIT);
+    let gone = format!(" - {sh} ");
+    let frame = read_until(&|f: &str| f.contains(&gone) && f.contains("Proto"));
+    let _ = kill(Pid::from_raw(sleeper), Signal::SIGKILL);
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).expect("Ctrl-C");
+    common::wait_within(&mut child, "watch to end", common::LIMIT);
+    assert!(
+        frame.contains(&format!("   {sleeper} ")),
+        "the orphan is still shown:\n{frame}"
+    );
+}
+
 #[test]
 fn watch_needs_a_port_or_a_pid() {
     xtask()

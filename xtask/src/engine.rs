@@ -225,12 +225,12 @@ fn interrupted<W: Write>(p: &mut Printer<W>) -> Outcome {
 
 /// The terminal in one-key mode (no line editing, no echo) while it exists; as it was after.
 /// Ctrl-C still sends SIGINT (ISIG stays on). None when standard input is not a terminal.
-struct OneKey {
+pub struct OneKey {
     saved: nix::sys::termios::Termios,
 }
 
 impl OneKey {
-    fn start() -> Option<OneKey> {
+    pub fn start() -> Option<OneKey> {
         use nix::sys::termios::{FlushArg, LocalFlags, SetArg, tcflush, tcgetattr, tcsetattr};
         let stdin = std::io::stdin();
         let saved = tcgetattr(&stdin).ok()?;

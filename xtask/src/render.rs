@@ -692,6 +692,13 @@ pub fn wants_colour(choice: ColorChoice, is_terminal: bool) -> bool {
     }
 }
 
+impl Printer<Vec<u8>> {
+    /// What has been printed since the last call, for a caller that draws it itself.
+    pub fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+}
+
 /// Pair this step's rows with the previous step's by `key`: each current row marked new,
 /// changed or the same, followed by the rows that are gone.
 fn marked<'a, T, K: PartialEq>(

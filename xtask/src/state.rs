@@ -163,10 +163,13 @@ impl Snapshot {
 
     /// `cargo xtask watch`: the process `root` and the processes holding a socket on `port`,
     /// with all their descendants, and the sockets on `port` or held by those processes.
-    pub fn watch(root: Option<i32>, port: Option<u16>) -> Snapshot {
+    /// `known`: processes seen in earlier frames, kept while they exist, so that a zombie whose
+    /// parent died (and which init adopted, outside the tree) still shows.
+    pub fn watch(root: Option<i32>, port: Option<u16>, known: &HashSet<i32>) -> Snapshot {
         let ports: Vec<u16> = port.into_iter().collect();
         Snapshot::read_where(Sockets::Ports(&ports), |all| {
             let mut chosen: HashSet<i32> = root.into_iter().collect();
+            chosen.extend(all.iter().map(|(_, s)| s.pid).filter(|p| known.contains(p)));
             if !ports.is_empty() {
                 let on_port: HashSet<u64> = socket_inodes_on(&ports);
                 for (proc, stat) in all {

@@ -9,11 +9,18 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use std::collections::HashSet;
+use std::io::Write;
+use std::os::fd::AsFd;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use crate::engine::OneKey;
 use crate::netns::Ns;
 use crate::programs::{self, INTERRUPTED};
 use crate::render::Printer;
 use crate::sockdiag::Diag;
-use crate::state::{HostView, Snapshot};
+use crate::state::{HostView, Snapshot, SockRow};
 
 #[derive(clap::Args)]
 #[group(required = true, multiple = true)]
@@ -84,7 +91,8 @@ const REFRESH: Duration = Duration::from_millis(250);
 pub fn run(args: Args) -> ExitCode {
     programs::catch_signals();
     let tty = std::io::stdout().is_terminal();
-    let mut p = Printer::new(std::io::stdout(), tty, false, args.port.unwrap_or(0));
+    // Each frame is drawn into a buffer, then over the last one in place: no flicker.
+    let mut p = Printer::new(Vec::new(), tty, false, args.port.unwrap_or(0));
     let attached = match args.run.map(attach) {
         Some(Ok(hosts)) => hosts,
         Some(Err(e)) => {
@@ -103,7 +111,24 @@ pub fn run(args: Args) -> ExitCode {
     };
     let started = Instant::now();
     let mut last: Option<Snapshot> = None;
+    let mut known: HashSet<i32> = HashSet::new();
+    // TIME_WAITs already there when the watch began are not what the viewer is watching.
+    let mut before: Option<Vec<SockRow>> = None;
+    // On a terminal, a key pauses the picture (and another resumes it); q quits.
+    let keys = if tty { OneKey::start() } else { None };
+    let mut paused = false;
     while !INTERRUPTED.load(Ordering::SeqCst) {
+        if keys.is_some() {
+            match key() {
+                Some(b'q') => break,
+                Some(_) => paused = !paused,
+                None => {}
+            }
+        }
+        if paused {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
         let snap = match args.run {
             Some(runner) => {
                 if !std::path::Path::new(&format!("/proc/{runner}")).exists() {
@@ -120,19 +145,33 @@ pub fn run(args: Args) -> ExitCode {
                     .collect();
                 Snapshot::watch_run(runner, &views)
             }
-            None => Snapshot::watch(args.pid, args.port),
+            None => Snapshot::watch(args.pid, args.port, &known),
         };
+        known.extend(snap.procs.iter().map(|q| q.pid));
+        let before = before.get_or_insert_with(|| {
+            let old = snap.socks.iter().filter(|s| s.state == "TIME_WAIT");
+            old.cloned().collect()
+        });
+        let all = snap.socks.len();
+        let snap = snap.without(before);
+        let old_time_waits = all - snap.socks.len();
         // On a terminal, redraw in place; into a pipe or file, print a frame only on a change.
         let changed = last.as_ref().is_none_or(|l| l.differs(&snap));
         if tty || changed {
-            if tty {
-                p.line("\x1b[H\x1b[2J");
-            }
             let secs = started.elapsed().as_secs_f64();
-            p.line(&format!(
-                "── watching {what} · {secs:.1}s · Ctrl-C to stop ──"
-            ));
+            let keys_help = if keys.is_some() {
+                "a key pauses, q quits"
+            } else {
+                "Ctrl-C to stop"
+            };
+            p.line(&format!("── watching {what} · {secs:.1}s · {keys_help} ──"));
             p.state(&snap);
+            if old_time_waits > 0 {
+                p.line(&format!(
+                    "  ({old_time_waits} socket(s) in TIME_WAIT from before the watch began, not shown)"
+                ));
+            }
+            draw(&p.take(), tty);
             last = Some(snap);
         }
         let until = Instant::now() + REFRESH;
@@ -141,4 +180,35 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Print a frame: on a terminal over the last one, from the top, each line cleared to its
+/// end and whatever is left below cleared too, so the picture never goes blank.
+fn draw(frame: &[u8], tty: bool) {
+    let text = String::from_utf8_lossy(frame);
+    let mut out = std::io::stdout().lock();
+    if tty {
+        let _ = write!(out, "\x1b[H");
+        for line in text.lines() {
+            let _ = write!(out, "{line}\x1b[K\r\n");
+        }
+        let _ = write!(out, "\x1b[J");
+    } else {
+        let _ = write!(out, "{text}");
+    }
+    let _ = out.flush();
+}
+
+/// A key pressed, if one was (without waiting).
+fn key() -> Option<u8> {
+    let stdin = std::io::stdin();
+    let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+    if poll(&mut fds, PollTimeout::ZERO).ok()? == 0 {
+        return None;
+    }
+    let mut byte = [0u8; 1];
+    match nix::unistd::read(&stdin, &mut byte) {
+        Ok(1) => Some(byte[0]),
+        _ => None,
+    }
 }
