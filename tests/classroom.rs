@@ -338,12 +338,12 @@ fn started(text: &str) -> Vec<i32> {
 fn an_instructor_steps_through_a_lesson_at_a_terminal_and_quits_with_q() {
     let mut term = OnTerminal::start(&["run", "ch5-sigchld", "--step", "--port", "0"], false);
     term.expect("Step 1/27");
-    term.expect("[Enter: run this step, q: quit]");
+    term.expect("[Enter: run this step, q: quit");
     for n in 2..=4 {
         // One key, no Enter needed: a space runs the step.
         term.type_keys(" ");
         term.expect(&format!("Step {n}/27"));
-        term.expect_times("[Enter: run this step, q: quit]", n);
+        term.expect_times("[Enter: run this step, q: quit", n);
     }
     assert!(
         term.seen.contains("\x1b[32m  ✓"),
@@ -369,7 +369,7 @@ fn an_instructor_can_step_through_every_step_of_a_lesson() {
     let mut term = OnTerminal::start(&["run", "ch5-zombie", "--step", "--port", "0"], true);
     for n in 1..=3 {
         term.expect(&format!("Step {n}/3"));
-        term.expect_times("[Enter: run this step, q: quit]", n);
+        term.expect_times("[Enter: run this step, q: quit", n);
         term.type_keys("\n");
     }
     term.expect("✓ all 13 checks held");
@@ -384,12 +384,36 @@ fn an_instructor_can_step_through_every_step_of_a_lesson() {
 #[test]
 fn keys_typed_ahead_are_discarded() {
     let mut term = OnTerminal::start(&["run", "ch5-zombie", "--step"], true);
-    term.expect_times("[Enter: run this step, q: quit]", 1);
+    term.expect_times("[Enter: run this step, q: quit", 1);
     // Two keys at once: the first runs step 1; the second arrives while it runs.
     term.type_keys("  ");
-    term.expect_times("[Enter: run this step, q: quit]", 2);
+    term.expect_times("[Enter: run this step, q: quit", 2);
     term.type_keys("q");
     term.expect("stopped before step 2");
+    assert!(term.wait().success());
+}
+
+/// At the prompt, b goes back a step and j jumps to one: the run is played again from the
+/// start, in new namespaces, and shown from that step.
+#[test]
+fn an_instructor_can_go_back_and_jump() {
+    let mut term = OnTerminal::start(&["run", "ch5-zombie", "--step"], true);
+    let prompt = "r: replay up to here, b: back, j: jump]";
+    term.expect_times(prompt, 1);
+    term.type_keys(" "); // run step 1
+    term.expect_times(prompt, 2); // at step 2
+    term.type_keys("b");
+    term.expect("playing the run again, up to step 1");
+    term.expect_times(prompt, 3);
+    assert_eq!(term.seen.matches("Step 1/3").count(), 2, "{}", term.seen);
+    term.type_keys("j");
+    term.expect("jump to step:");
+    term.type_keys("3\n");
+    term.expect("Steps 1 to 2 are played without being shown");
+    term.expect_times(prompt, 4);
+    assert!(term.seen.contains("Step 3/3"), "{}", term.seen);
+    term.type_keys("q");
+    term.expect("stopped before step 3");
     assert!(term.wait().success());
 }
 

@@ -25,6 +25,9 @@ pub enum Outcome {
     Interrupted,
     /// `q` at a `--step` prompt.
     Quit,
+    /// `r`, `b` or `j` at a `--step` prompt: play the scenario again from the start, showing
+    /// it from this step on (new programs, new namespaces).
+    Restart(usize),
 }
 
 /// Where the scenario runs: the lesson's programs, the hosts and the port they use.
@@ -140,7 +143,7 @@ fn steps<W: Write>(
             p.step_header(i + 1, total, &step.say);
         }
         if setup.step_by_step && shown {
-            match prompt() {
+            match prompt(i + 1) {
                 Prompt::Go => {}
                 Prompt::Quit => {
                     p.line(&format!(
@@ -150,6 +153,11 @@ fn steps<W: Write>(
                     return Outcome::Quit;
                 }
                 Prompt::Interrupted => return interrupted(p),
+                Prompt::Restart(n) => {
+                    let n = n.clamp(1, total);
+                    p.line(&format!("\nplaying the run again, up to step {n}..."));
+                    return Outcome::Restart(n);
+                }
             }
         }
         // A test hook: the tests prove that a panic, too, kills and reaps every program.
@@ -223,6 +231,20 @@ fn interrupted<W: Write>(p: &mut Printer<W>) -> Outcome {
     Outcome::Interrupted
 }
 
+/// `j`: ask which step to jump to; anything but a number comes back to this step.
+fn jump(here: usize) -> Prompt {
+    print!("  jump to step: ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    match std::io::stdin().read_line(&mut line) {
+        Ok(n) if n > 0 => match line.trim().parse::<usize>() {
+            Ok(step) if step > 0 => Prompt::Restart(step),
+            _ => Prompt::Restart(here),
+        },
+        _ => Prompt::Quit,
+    }
+}
+
 /// The terminal in one-key mode (no line editing, no echo) while it exists; as it was after.
 /// Ctrl-C still sends SIGINT (ISIG stays on). None when standard input is not a terminal.
 pub struct OneKey {
@@ -258,17 +280,23 @@ enum Prompt {
     Go,
     Quit,
     Interrupted,
+    /// Replay the run up to this step (r: this one again, b: the one before, j: any).
+    Restart(usize),
 }
 
 /// `--step`: wait for a key (run the step) or q (quit). On a terminal one key is enough, with
 /// no Enter, and keys typed while the previous step ran are thrown away first, so that one
 /// impatient key never runs two steps. Standard input is read with read(2), so that Ctrl-C,
 /// whose handler does not restart it, ends the wait at once.
-fn prompt() -> Prompt {
+fn prompt(step: usize) -> Prompt {
     // One-key mode first, which discards what was typed ahead; then the prompt, so that a key
     // pressed once the prompt shows is never discarded.
     let keys = OneKey::start();
-    print!("  [Enter: run this step, q: quit] ");
+    if keys.is_some() {
+        print!("  [Enter: run this step, q: quit, r: replay up to here, b: back, j: jump] ");
+    } else {
+        print!("  [Enter: run this step, q: quit] ");
+    }
     let _ = std::io::stdout().flush();
     if let Some(_keys) = keys {
         let mut byte = [0u8; 1];
@@ -282,6 +310,12 @@ fn prompt() -> Prompt {
                     println!();
                     return match byte[0] {
                         b'q' | b'Q' => Prompt::Quit,
+                        b'r' => Prompt::Restart(step),
+                        b'b' => Prompt::Restart(step.saturating_sub(1).max(1)),
+                        b'j' => {
+                            drop(_keys); // the number is typed as a line, with Enter
+                            jump(step)
+                        }
                         _ => Prompt::Go,
                     };
                 }

@@ -188,7 +188,7 @@ pub fn run(args: Args) -> ExitCode {
         from: usize::from(args.from),
         packets: engine::PacketView::Lines,
     };
-    let setup = engine::Setup {
+    let mut setup = engine::Setup {
         packets: args.packets.unwrap_or(match printer.width() {
             Some(w) if w < 100 => engine::PacketView::Diagram,
             _ => engine::PacketView::Lines,
@@ -196,7 +196,23 @@ pub fn run(args: Args) -> ExitCode {
         ..setup
     };
     printer.show_hosts(scenario.hosts.len() > 1);
-    let outcome = engine::play(&scenario, &setup, lab, &mut printer);
+    let in_namespaces = lab.is_some();
+    let mut lab = lab;
+    // `--step`'s r, b and j play the scenario again from the start, in new namespaces, and
+    // show it from the step asked for.
+    let outcome = loop {
+        let outcome = engine::play(&scenario, &setup, lab.take(), &mut printer);
+        let Outcome::Restart(n) = outcome else {
+            break outcome;
+        };
+        setup.from = n;
+        if in_namespaces {
+            match Lab::build(&scenario.hosts) {
+                Ok(new) => lab = Some(new),
+                Err(e) => return fail(&format!("cannot make the run's namespaces again: {e}")),
+            }
+        }
+    };
     // The course goes on: say which lesson comes next (not for a scenario file of one's own).
     if matches!(outcome, Outcome::Passed) && args.scenario.is_none() {
         let next = names.iter().skip_while(|n| **n != args.lesson).nth(1);
@@ -209,6 +225,7 @@ pub fn run(args: Args) -> ExitCode {
         Outcome::Passed | Outcome::Quit => ExitCode::SUCCESS,
         Outcome::Failed => ExitCode::FAILURE,
         Outcome::Interrupted => ExitCode::from(130),
+        Outcome::Restart(_) => unreachable!("a restart plays the scenario again"),
     }
 }
 
