@@ -10,6 +10,8 @@ use common::{Server, children, listeners, tcp_sockets, wait_for};
 
 fn echo(sock: &mut TcpStream, line: &[u8]) -> Vec<u8> {
     sock.write_all(line).expect("write");
+    sock.set_read_timeout(Some(common::LIMIT))
+        .expect("a read timeout");
     let mut back = vec![0; line.len()];
     sock.read_exact(&mut back).expect("read the echo");
     back

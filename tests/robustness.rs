@@ -55,6 +55,8 @@ fn servers_survive_resets_idle_clients_and_odd_input_and_leak_nothing() {
 
         // A client that resets mid-line: the server's read fails with ECONNRESET.
         let mut sock = TcpStream::connect(("127.0.0.1", s.port)).expect("connect");
+        sock.set_read_timeout(Some(common::LIMIT))
+            .expect("a read timeout");
         sock.write_all(b"half a li").expect("write");
         let mut back = [0u8; 9];
         sock.read_exact(&mut back)
@@ -146,6 +148,8 @@ fn clients_report_a_server_that_resets_them_and_exit_1() {
         let port = listener.local_addr().expect("addr").port();
         let server = std::thread::spawn(move || {
             let (mut sock, _) = listener.accept().expect("accept");
+            sock.set_read_timeout(Some(common::LIMIT))
+                .expect("a read timeout");
             let mut buf = [0u8; 6];
             sock.read_exact(&mut buf).expect("the client's line");
             reset(sock); // answer with an RST

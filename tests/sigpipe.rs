@@ -27,11 +27,8 @@ fn client_of_a_dead_child(client: &str) -> (Server, Child) {
         .write_all(b"hi there\n")
         .expect("type");
     let mut echo = [0u8; 9];
-    cli.stdout
-        .as_mut()
-        .expect("piped")
-        .read_exact(&mut echo)
-        .expect("echo");
+    let out = cli.stdout.as_mut().expect("piped");
+    common::read_exact_within(out, &mut echo, "the echo");
     assert_eq!(&echo, b"hi there\n");
     let child = only_child(s.pid());
     kill(Pid::from_raw(child), Signal::SIGKILL).expect("kill the server's child");

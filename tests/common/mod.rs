@@ -72,6 +72,28 @@ pub fn lines_of(from: impl Read + Send + 'static) -> Receiver<String> {
 
 /// The next line from `lines`, or "" at EOF (as `read_line` says it). Fails the test, naming
 /// `what` it waited for, if no line comes within `limit`.
+/// Fill `buf` from a pipe, failing (not hanging) if it is not full within LIMIT.
+pub fn read_exact_within(from: &mut (impl Read + std::os::fd::AsFd), buf: &mut [u8], what: &str) {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let deadline = Instant::now() + LIMIT;
+    let mut got = 0;
+    while got < buf.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "waited {LIMIT:?} for {what}; got {got} bytes"
+        );
+        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(from.as_fd(), PollFlags::POLLIN)];
+        if poll(&mut fds, PollTimeout::from(ms)).expect("poll") == 0 {
+            continue;
+        }
+        let n = from.read(&mut buf[got..]).expect("read");
+        assert!(n > 0, "{what}: the pipe closed after {got} bytes");
+        got += n;
+    }
+}
+
 pub fn next_line(lines: &Receiver<String>, what: &str, limit: Duration) -> String {
     match lines.recv_timeout(limit) {
         Ok(line) => line,
