@@ -774,7 +774,8 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 .filter(|s| on_side(s, *side, port))
                 .filter(|s| recvq.is_none_or(|q| s.recv_q == q))
                 .count();
-            let seen = format!("{} in {state}", n_of(n, "TCP socket", "TCP sockets"));
+            let q = recvq.map_or(String::new(), |q| format!(" with Recv-Q {q}"));
+            let seen = format!("{} in {state}{q}", n_of(n, "TCP socket", "TCP sockets"));
             holds(count_ok(n, *count), seen)
         }
         Cond::Packet {
