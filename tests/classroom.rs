@@ -337,12 +337,12 @@ fn started(text: &str) -> Vec<i32> {
 #[test]
 fn an_instructor_steps_through_a_lesson_at_a_terminal_and_quits_with_q() {
     let mut term = OnTerminal::start(&["run", "ch5-sigchld", "--step", "--port", "0"], false);
-    term.expect("Step 1/27");
+    term.expect("Step 1/");
     term.expect("[Enter: run this step, q: quit");
     for n in 2..=4 {
         // One key, no Enter needed: a space runs the step.
         term.type_keys(" ");
-        term.expect(&format!("Step {n}/27"));
+        term.expect(&format!("Step {n}/"));
         term.expect_times("[Enter: run this step, q: quit", n);
     }
     assert!(
@@ -586,10 +586,11 @@ fn watch_keeps_showing_a_child_its_parent_left_behind() {
     let _ = kill(Pid::from_raw(sleeper), Signal::SIGKILL);
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).expect("Ctrl-C");
     common::wait_within(&mut child, "watch to end", common::LIMIT);
-    assert!(
-        frame.contains(&format!("   {sleeper} ")),
-        "the orphan is still shown:\n{frame}"
-    );
+    // Its row may be marked (its STAT can change between frames): look for its pid.
+    let shown = frame.lines().any(|l| {
+        l.ends_with("  sleep 60") && l.split_whitespace().any(|w| w == sleeper.to_string())
+    });
+    assert!(shown, "the orphan is still shown:\n{frame}");
 }
 
 #[test]
