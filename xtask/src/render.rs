@@ -378,12 +378,7 @@ impl<W: Write> Printer<W> {
         ];
         let mut rows = vec![(Mark::Same, header.map(String::from))];
         for p in &snap.procs {
-            let command = p
-                .command
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_string();
+            let command = p.program().to_string();
             for f in p.fds.iter().filter(|f| !(f.fd <= 2 && f.kind == "pipe")) {
                 let node = self.node(f.node);
                 let name = if f.kind == "pipe" {
@@ -421,12 +416,7 @@ impl<W: Write> Printer<W> {
         let mut rows = vec![(Mark::Same, header.map(String::from))];
         for p in &snap.procs {
             let g = p.signals;
-            let command = p
-                .command
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_string();
+            let command = p.program().to_string();
             let cells = [
                 p.host.clone(),
                 self.pid(p.pid),

@@ -70,6 +70,13 @@ pub struct Signals {
     pub caught: u64,
 }
 
+impl ProcRow {
+    /// The program's name, lsof's COMMAND: the first word of ps's.
+    pub fn program(&self) -> &str {
+        self.command.split_whitespace().next().unwrap_or("")
+    }
+}
+
 impl Signals {
     /// Whether signal `signo` is in `set`.
     pub fn has(set: u64, signo: i32) -> bool {
