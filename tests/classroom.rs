@@ -242,6 +242,19 @@ struct OnTerminal {
     child: Child,
     master: OwnedFd,
     seen: String,
+    /// Whether the runner has ended and been reaped.
+    done: bool,
+}
+
+/// A test that fails midway still ends its runner: SIGKILL, which the runner's programs
+/// follow (they have PDEATHSIG), and its namespaces with them.
+impl Drop for OnTerminal {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 impl OnTerminal {
@@ -254,6 +267,13 @@ impl OnTerminal {
     /// given here).
     fn start_env(args: &[&str], env: &[(&str, &str)]) -> OnTerminal {
         let pty = nix::pty::openpty(None, None).expect("openpty");
+        // The runner must not inherit the master side: holding it, it would never see the
+        // terminal close if this test failed, and would wait at its prompt for ever.
+        nix::fcntl::fcntl(
+            &pty.master,
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+        )
+        .expect("close-on-exec");
         let slave = |_| Stdio::from(pty.slave.try_clone().expect("dup the terminal"));
         let mut cmd = StdCommand::new(bin("xtask"));
         cmd.args(args)
@@ -270,6 +290,7 @@ impl OnTerminal {
             child,
             master: pty.master,
             seen: String::new(),
+            done: false,
         }
     }
 
@@ -304,6 +325,12 @@ impl OnTerminal {
     }
 
     fn wait(&mut self) -> std::process::ExitStatus {
+        let status = self.wait_inner();
+        self.done = true;
+        status
+    }
+
+    fn wait_inner(&mut self) -> std::process::ExitStatus {
         // Keep reading, so that the runner never blocks on a full terminal.
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
