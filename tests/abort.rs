@@ -1,54 +1,19 @@
-//! ch5-abort, tested directly: tcpcli_abort keeps the client contracts, and its RST reaches a
-//! server that has not yet called accept (UNP §5.11).
+//! ch5-abort, tested directly: tcpcli_abort's RST reaches a server that has not yet called
+//! accept (UNP §5.11). Its client contracts are tested with the others in programs.rs.
 
 mod common;
 
 use std::time::Duration;
 
 use assert_cmd::Command;
-use common::{Server, bin, closed_port, tcp_sockets, wait_for};
+use common::{Server, bin, tcp_sockets, wait_for};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
-use predicates::prelude::*;
 
 fn tcpcli_abort() -> Command {
     let mut c = Command::new(bin("tcpcli_abort"));
     c.timeout(Duration::from_secs(10));
     c
-}
-
-#[test]
-fn bad_arguments_print_usage_and_exit_2() {
-    for args in [&[][..], &["127.0.0.1", "--port"], &["127.0.0.1", "extra"]] {
-        tcpcli_abort()
-            .args(args)
-            .assert()
-            .code(2)
-            .stdout("")
-            .stderr(
-                predicate::str::contains("Usage:").and(predicate::str::contains("panicked").not()),
-            );
-    }
-}
-
-#[test]
-fn a_bad_address_is_an_inet_pton_error() {
-    tcpcli_abort()
-        .arg("::1")
-        .assert()
-        .code(1)
-        .stdout("")
-        .stderr("inet_pton error for ::1\n");
-}
-
-#[test]
-fn a_refused_connection_is_a_connect_error() {
-    tcpcli_abort()
-        .args(["127.0.0.1", "--port", &closed_port().to_string()])
-        .assert()
-        .code(1)
-        .stdout("")
-        .stderr("connect error: Connection refused\n");
 }
 
 /// The book's §5.11 on Linux: the aborted connection stays in the accept queue, accept returns

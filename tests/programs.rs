@@ -132,6 +132,9 @@ fn bad_arguments_print_usage_and_exit_2() {
         ("tcpcli_poll01", &["--port", "1"]),
         ("chatserv", &["--port", "-1"]),
         ("chatcli", &[]),
+        ("tcpcli_abort", &[]),
+        ("tcpcli_abort", &["127.0.0.1", "--port"]),
+        ("tcpcli_abort", &["127.0.0.1", "extra"]),
     ];
     for (name, args) in cases {
         Command::new(bin(name))
@@ -152,7 +155,7 @@ fn bad_arguments_print_usage_and_exit_2() {
 fn clients_given_a_bad_address_say_inet_pton_error_and_exit_1() {
     let clients = CLIENTS
         .iter()
-        .chain(&["tcpcli11", "tcpcli_select01", "chatcli"]);
+        .chain(&["tcpcli11", "tcpcli_select01", "chatcli", "tcpcli_abort"]);
     for name in clients {
         for addr in ["999.0.0.1", "::1", "localhost", "127.0.0"] {
             Command::new(bin(name))
@@ -169,7 +172,10 @@ fn clients_given_a_bad_address_say_inet_pton_error_and_exit_1() {
 #[test]
 fn clients_report_a_refused_connection_and_exit_1() {
     let port = closed_port();
-    for name in CLIENTS.iter().chain(&["tcpcli11", "tcpcli_select01"]) {
+    for name in CLIENTS
+        .iter()
+        .chain(&["tcpcli11", "tcpcli_select01", "tcpcli_abort"])
+    {
         client(name, port)
             .write_stdin("hello\n")
             .assert()
