@@ -45,19 +45,19 @@ pub fn all() -> Vec<(Lesson, Result<Scenario, String>)> {
     lessons
 }
 
-/// "5.8-5.10" sorts as (5, 8): the chapter, then the first section.
-fn section_key(section: &str) -> (u32, u32) {
-    let mut numbers = section
+/// "5.8-5.10" sorts as (5, 8, 10): the chapter, the first section, then the last, so that a
+/// lesson on §5.8 alone comes before one that starts there and goes on.
+fn section_key(section: &str) -> (u32, u32, u32) {
+    let numbers: Vec<u32> = section
         .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty());
-    let mut next = || {
-        numbers
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(u32::MAX)
-    };
-    let chapter = next();
-    (chapter, if section.contains('.') { next() } else { 0 })
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let chapter = numbers.first().copied().unwrap_or(u32::MAX);
+    if !section.contains('.') {
+        return (chapter, 0, 0);
+    }
+    let first = numbers.get(1).copied().unwrap_or(u32::MAX);
+    (chapter, first, numbers.last().copied().unwrap_or(first))
 }
 
 /// `cargo xtask list`: the lessons in course order, with their sections and summaries.
@@ -161,5 +161,14 @@ mod tests {
         assert_eq!(closest("ch4-iterativ", &names), Some("ch4-iterative"));
         assert_eq!(closest("hello", &names), None);
         assert_eq!(distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn sections_sort_by_chapter_then_first_then_last_section() {
+        assert!(section_key("4.2-4.10") < section_key("4.3"));
+        assert!(section_key("5.8") < section_key("5.8-5.10"));
+        assert!(section_key("6.11") > section_key("6.8"));
+        assert!(section_key("15.2") > section_key("8.3"));
+        assert_eq!(section_key("8"), (8, 0, 0));
     }
 }
