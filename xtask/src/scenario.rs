@@ -51,6 +51,8 @@ pub struct Scenario {
     /// The run's hosts; the first is where programs run unless a step says `on`.
     pub hosts: Vec<HostSpec>,
     pub steps: Vec<Step>,
+    /// The lines the lesson teaches, each with the change that undoes it.
+    pub guards: Vec<Guard>,
 }
 
 impl Scenario {
@@ -83,6 +85,35 @@ pub struct LessonInfo {
     pub title: String,
     pub section: String,
     pub summary: String,
+}
+
+/// `[[guard]]`: a line the lesson exists to teach, and the change that undoes it (the previous
+/// lesson's version, or the naive one the book warns against). `cargo xtask guard` applies the
+/// change to a scratch copy of the workspace and shows that a check then fails.
+///
+/// ```toml
+/// [[guard]]
+/// file = "src/bin/tcpserv04.rs"                       # from the lesson's folder
+/// line = "waitpid(None, Some(WaitPidFlag::WNOHANG))"  # exactly once in the file
+/// change = "waitpid(None, None)"                      # what it becomes
+/// why = "WNOHANG: the handler must not block while other children still run (§5.10)"
+/// caught = "scenario"                                 # or "test TARGET NAME"
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Guard {
+    pub file: String,
+    pub line: String,
+    pub change: String,
+    pub why: String,
+    /// What catches the change: `scenario` (this lesson's, the default) or `test TARGET NAME`
+    /// (`cargo test --test TARGET NAME`, for what a test checks better than a scenario).
+    #[serde(default = "scenario_catches")]
+    pub caught: String,
+}
+
+fn scenario_catches() -> String {
+    "scenario".into()
 }
 
 #[derive(Debug)]
@@ -270,6 +301,8 @@ struct RawScenario {
     host: Vec<RawHost>,
     #[serde(default)]
     step: Vec<RawStep>,
+    #[serde(default)]
+    guard: Vec<Guard>,
 }
 
 #[derive(Deserialize)]
@@ -400,11 +433,39 @@ impl Scenario {
                 .map_err(|msg| format!("{file}: step {}: {msg}", i + 1))?;
             steps.push(step);
         }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for (i, guard) in raw.guard.iter().enumerate() {
+            check_guard(dir, guard).map_err(|msg| format!("{file}: guard {}: {msg}", i + 1))?;
+        }
         Ok(Scenario {
             lesson: raw.lesson,
             hosts,
             steps,
+            guards: raw.guard,
         })
+    }
+}
+
+/// A guard names code that is in the lesson, once, and a change that differs from it, so that
+/// the list stays true as the code changes (as `notes --check` keeps the notes true).
+fn check_guard(dir: &Path, guard: &Guard) -> Result<(), String> {
+    let text = std::fs::read_to_string(dir.join(&guard.file))
+        .map_err(|e| format!("file `{}`: {e}", guard.file))?;
+    match text.matches(guard.line.as_str()).count() {
+        1 => {}
+        0 => return Err(format!("`{}` is not in {}", guard.line, guard.file)),
+        n => return Err(format!("`{}` is in {} {n} times, not once", guard.line, guard.file)),
+    }
+    if guard.change == guard.line {
+        return Err("the change is the line itself".into());
+    }
+    let caught: Vec<&str> = guard.caught.split_whitespace().collect();
+    match caught.as_slice() {
+        ["scenario"] | ["test", _, _] => Ok(()),
+        _ => Err(format!(
+            "caught = `{}`: say `scenario` or `test TARGET NAME`",
+            guard.caught
+        )),
     }
 }
 
