@@ -1,0 +1,45 @@
+//! signalsecond: sigaction with SIG_IGN: SIGINT is ignored for five seconds, then the program
+//! ends by itself (UNP §5.8; the lecture's signalsecond.c).
+//!
+//! signalbasic caught SIGINT; this one ignores it. An ignored signal is discarded by the kernel
+//! when it is sent: it never becomes pending and no code runs. /proc/PID/status shows it in
+//! SigIgn. The lecture's program returns 1 at the end; this one exits 0, since ending on time
+//! is what it is meant to do.
+
+use std::time::Duration;
+
+use clap::Parser;
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+use unp::{err_sys, parse_args};
+
+#[derive(Parser)]
+#[command(
+    name = "signalsecond",
+    about = "Ignore SIGINT for some seconds, then exit (UNP §5.8)"
+)]
+struct Args {
+    /// How many seconds to sleep with SIGINT ignored
+    #[arg(long, default_value_t = 5)]
+    #[arg(value_parser = clap::value_parser!(u32).range(1..=3600))]
+    seconds: u32,
+}
+
+fn main() {
+    let args: Args = parse_args();
+    // new_action: sa_handler = SIG_IGN, an empty sa_mask, sa_flags = 0, as the lecture's.
+    let new_action = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    // SAFETY: ignoring a signal runs no code of this program.
+    let old_action = unsafe { sigaction(Signal::SIGINT, &new_action) }
+        .unwrap_or_else(|e| err_sys("sigaction", e));
+    let was = match old_action.handler() {
+        SigHandler::SigDfl => "SIG_DFL",
+        SigHandler::SigIgn => "SIG_IGN",
+        _ => "a handler",
+    };
+    println!("SIGINT: SIG_IGN now (it was {was})");
+    for i in (1..=args.seconds).rev() {
+        println!("{i}: sleep and awake");
+        std::thread::sleep(Duration::from_secs(1)); // SIGINT cannot cut this short
+    }
+    println!("done");
+}
