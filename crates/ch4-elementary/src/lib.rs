@@ -6,7 +6,6 @@
 //! every descriptor: so it is read one byte at a time, never into a buffer of the process's own
 //! that would swallow a line meant for the other.
 
-
 use nix::errno::Errno;
 use nix::sys::socket::SockaddrIn;
 use unp::err_sys;

@@ -70,8 +70,13 @@ fn main() {
 
 /// socket, bind as the row says (or not at all), connect; print getsockname after each.
 fn one_row(row: Option<(Ipv4Addr, u16)>, servaddr: &SockaddrIn) -> OwnedFd {
-    let sockfd = socket(AddressFamily::Inet, SockType::Stream, SockFlag::empty(), None)
-        .unwrap_or_else(|e| err_sys("socket", e));
+    let sockfd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::empty(),
+        None,
+    )
+    .unwrap_or_else(|e| err_sys("socket", e));
     let fd = sockfd.as_raw_fd();
     let bound = match row {
         Some((addr, port)) => {

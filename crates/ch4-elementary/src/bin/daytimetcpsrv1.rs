@@ -69,7 +69,10 @@ fn accept_from(listenfd: &OwnedFd) -> (OwnedFd, SockaddrIn) {
         let addr = unsafe {
             SockaddrIn::from_raw((&raw const cliaddr).cast::<libc::sockaddr>(), Some(len))
         };
-        return (connfd, addr.unwrap_or_else(|| err_sys("accept", Errno::EAFNOSUPPORT)));
+        return (
+            connfd,
+            addr.unwrap_or_else(|| err_sys("accept", Errno::EAFNOSUPPORT)),
+        );
     }
 }
 

@@ -48,9 +48,7 @@ fn calls(sockfd: OwnedFd) {
         match (call.as_str(), &sockfd) {
             ("peek", Some(_)) => receive(fd, MAXLINE, MsgFlags::MSG_PEEK, "MSG_PEEK"),
             ("recv", Some(_)) => receive(fd, MAXLINE, MsgFlags::empty(), "0"),
-            ("dontwait", Some(_)) => {
-                receive(fd, MAXLINE, MsgFlags::MSG_DONTWAIT, "MSG_DONTWAIT")
-            }
+            ("dontwait", Some(_)) => receive(fd, MAXLINE, MsgFlags::MSG_DONTWAIT, "MSG_DONTWAIT"),
             ("waitall", Some(_)) => match rest.parse::<usize>() {
                 Ok(n) if (1..=MAXLINE).contains(&n) => {
                     receive(fd, n, MsgFlags::MSG_WAITALL, "MSG_WAITALL")
@@ -59,8 +57,8 @@ fn calls(sockfd: OwnedFd) {
             },
             ("close", Some(_)) => {
                 // The last descriptor for the connection: now TCP sends its FIN (§4.9).
-                let last = sockfd.take().expect("matched Some");
-                close(last).unwrap_or_else(|e| err_sys("close", e)); // the child's Close(connfd)
+                // Without it the descriptor would stay open, in `sockfd`, until exit.
+                close(sockfd.take().expect("matched Some")).unwrap_or_else(|e| err_sys("close", e));
                 println!("getpeer: close({fd})");
             }
             ("exit", _) => break,

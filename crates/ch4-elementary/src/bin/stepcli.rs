@@ -12,8 +12,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use ch4_elementary::{next_command, next_line, sock_ntop, wait_for};
 use clap::Parser;
 use nix::sys::socket::{
-    AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, getpeername, getsockname,
-    socket,
+    AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, getpeername, getsockname, socket,
 };
 use nix::unistd::close;
 use unp::{ClientArgs, err_sys, parse_args, writen};
@@ -41,8 +40,13 @@ fn main() {
     if !wait_for("socket") {
         return;
     }
-    let sockfd = socket(AddressFamily::Inet, SockType::Stream, SockFlag::empty(), None)
-        .unwrap_or_else(|e| err_sys("socket", e));
+    let sockfd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::empty(),
+        None,
+    )
+    .unwrap_or_else(|e| err_sys("socket", e));
     let fd = sockfd.as_raw_fd();
     println!("socket() = {fd}: local address {}", local(fd));
 
@@ -50,7 +54,11 @@ fn main() {
     if let Some(("bind", _)) = call.as_ref().map(|(c, r)| (c.as_str(), r)) {
         let myaddr = SockaddrIn::from(SocketAddrV4::new(args.bind, args.lport));
         bind(fd, &myaddr).unwrap_or_else(|e| err_sys("bind", e));
-        println!("bind({fd}, {}): local address {}", sock_ntop(&myaddr), local(fd));
+        println!(
+            "bind({fd}, {}): local address {}",
+            sock_ntop(&myaddr),
+            local(fd)
+        );
         call = next_command();
     }
     while call.as_ref().is_some_and(|(c, _)| c != "connect") {
@@ -64,7 +72,11 @@ fn main() {
     // has come and the ACK has gone, whether or not the server has called accept (§4.3).
     connect(fd, &servaddr).unwrap_or_else(|e| err_sys("connect", e));
     let peer: SockaddrIn = getpeername(fd).unwrap_or_else(|e| err_sys("getpeername", e));
-    println!("connect({fd}, {}): local address {}", sock_ntop(&peer), local(fd));
+    println!(
+        "connect({fd}, {}): local address {}",
+        sock_ntop(&peer),
+        local(fd)
+    );
 
     // Each line typed is sent as it is, newline included.
     while let Some(line) = next_line() {

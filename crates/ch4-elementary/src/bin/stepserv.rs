@@ -16,8 +16,8 @@ use ch4_elementary::{sock_ntop, wait_for};
 use clap::Parser;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
 use nix::sys::socket::{
-    AddressFamily, Backlog, SockFlag, SockType, SockaddrIn, accept, bind, getpeername,
-    getsockname, listen, setsockopt, socket, sockopt,
+    AddressFamily, Backlog, SockFlag, SockType, SockaddrIn, accept, bind, getpeername, getsockname,
+    listen, setsockopt, socket, sockopt,
 };
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, close, execv, fork};
@@ -37,10 +37,16 @@ struct Args {
 fn main() {
     let args: Args = parse_args();
     let (listenfd, connfd) = open(&args.server);
-    match fork_and_close(&listenfd, connfd) {
-        Some(child) => reap(child),
-        None => std::process::exit(0), // EOF on standard input: stop here
-    }
+    let child = fork_child(&listenfd, &connfd);
+    step("close");
+    let fd = connfd.as_raw_fd();
+    // The book's Close(connfd): the parent takes its descriptor away. The connection stays
+    // open, since the child still refers to it: no FIN yet (§4.9). Without this line the
+    // parent would hold the connection until main returns, after the child has ended.
+    close(connfd).unwrap_or_else(|e| err_sys("close", e)); // the parent's Close(connfd)
+    println!("parent: close({fd})");
+    kill(child, Signal::SIGUSR1).unwrap_or_else(|e| err_sys("kill", e)); // the child's turn
+    reap(child);
     // The parent has kept listening all along: its exit closes the listening socket.
     drop(listenfd);
 }
@@ -48,12 +54,20 @@ fn main() {
 /// socket, bind, listen, accept: each waits for its line.
 fn open(args: &ServerArgs) -> (OwnedFd, OwnedFd) {
     step("socket");
-    let listenfd = socket(AddressFamily::Inet, SockType::Stream, SockFlag::empty(), None)
-        .unwrap_or_else(|e| err_sys("socket", e));
+    let listenfd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::empty(),
+        None,
+    )
+    .unwrap_or_else(|e| err_sys("socket", e));
     // SO_REUSEADDR, as every server of the course sets it (§7.5): a server started after this
     // one can bind the port although this run's connection is in TIME_WAIT.
     setsockopt(&listenfd, sockopt::ReuseAddr, &true).unwrap_or_else(|e| err_sys("setsockopt", e));
-    println!("socket() = {}, then setsockopt SO_REUSEADDR", listenfd.as_raw_fd());
+    println!(
+        "socket() = {}, then setsockopt SO_REUSEADDR",
+        listenfd.as_raw_fd()
+    );
 
     step("bind");
     let servaddr = SockaddrIn::from(SocketAddrV4::new(args.bind, args.port));
@@ -61,8 +75,12 @@ fn open(args: &ServerArgs) -> (OwnedFd, OwnedFd) {
     // With port 0 the kernel chose the port at bind: getsockname tells which (§4.10).
     let local: SockaddrIn =
         getsockname(listenfd.as_raw_fd()).unwrap_or_else(|e| err_sys("getsockname", e));
-    println!("bind({}, {}): local address {}", listenfd.as_raw_fd(), sock_ntop(&servaddr),
-        sock_ntop(&local));
+    println!(
+        "bind({}, {}): local address {}",
+        listenfd.as_raw_fd(),
+        sock_ntop(&servaddr),
+        sock_ntop(&local)
+    );
 
     step("listen");
     let backlog = Backlog::new(args.backlog).unwrap_or_else(|e| err_sys("listen", e));
@@ -78,16 +96,18 @@ fn open(args: &ServerArgs) -> (OwnedFd, OwnedFd) {
     // nix's accept does not return the client's address; getpeername asks for it (§4.10).
     let peer: SockaddrIn =
         getpeername(connfd.as_raw_fd()).unwrap_or_else(|e| err_sys("getpeername", e));
-    println!("accept({}) = {}: connection from {}", listenfd.as_raw_fd(), connfd.as_raw_fd(),
-        sock_ntop(&peer));
+    println!(
+        "accept({}) = {}: connection from {}",
+        listenfd.as_raw_fd(),
+        connfd.as_raw_fd(),
+        sock_ntop(&peer)
+    );
     (listenfd, connfd)
 }
 
-/// fork, then the parent's close; returns the child's pid (None at EOF).
-fn fork_and_close(listenfd: &OwnedFd, connfd: OwnedFd) -> Option<Pid> {
-    if !wait_for("fork") {
-        return None;
-    }
+/// fork: the child goes its own way; the parent gets the child's pid.
+fn fork_child(listenfd: &OwnedFd, connfd: &OwnedFd) -> Pid {
+    step("fork");
     // Parent and child share standard input: the child waits for SIGUSR1, which the parent
     // sends when it has read its last line, so that the two never read it at once. Blocked
     // here, before fork, a SIGUSR1 sent early stays pending until the child's sigwait.
@@ -103,27 +123,20 @@ fn fork_and_close(listenfd: &OwnedFd, connfd: OwnedFd) -> Option<Pid> {
     };
     // Both processes now hold descriptors for both sockets: fork copies the descriptor
     // table, and each socket's reference count goes up by one (§4.7).
-    println!("fork() = {child}: parent and child both hold descriptor {}", connfd.as_raw_fd());
-
-    if !wait_for("close") {
-        return None;
-    }
-    let fd = connfd.as_raw_fd();
-    // The book's Close(connfd): the parent takes its descriptor away. The connection stays
-    // open, since the child still refers to it: no FIN yet (§4.9).
-    close(connfd).unwrap_or_else(|e| err_sys("close", e)); // the parent's Close(connfd)
-    println!("parent: close({fd})");
-    kill(child, Signal::SIGUSR1).unwrap_or_else(|e| err_sys("kill", e)); // the child's turn
-    Some(child)
+    println!(
+        "fork() = {child}: parent and child both hold descriptor {}",
+        connfd.as_raw_fd()
+    );
+    child
 }
 
 /// The child: close the listening socket, wait for its turn, then exec `getpeer`, which gets
 /// the connected socket, as a descriptor number, and nothing else (§4.7, §4.10).
-fn child(listenfd: &OwnedFd, connfd: OwnedFd, usr1: &SigSet) -> ! {
+fn child(listenfd: &OwnedFd, connfd: &OwnedFd, usr1: &SigSet) -> ! {
     let fd = listenfd.as_raw_fd();
-    // The book's Close(listenfd): the child does not accept. (The parent's OwnedFd, copied
-    // into the child by fork, is never dropped here: the child ends in exec or _exit.)
-    close(fd).unwrap_or_else(|e| err_sys("close", e));
+    // The book's Close(listenfd): the child does not accept. (The OwnedFds fork copied into
+    // the child are never dropped here: the child ends in exec or _exit.)
+    close(fd).unwrap_or_else(|e| err_sys("close", e)); // the child's Close(listenfd)
     println!("child: close({fd})");
     usr1.wait().unwrap_or_else(|e| err_sys("sigwait", e));
     sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(usr1), None)
@@ -133,14 +146,16 @@ fn child(listenfd: &OwnedFd, connfd: OwnedFd, usr1: &SigSet) -> ! {
     }
     // Descriptors stay open across exec unless marked close-on-exec (socket and accept were
     // called without SOCK_CLOEXEC): getpeer finds the connection under the same number.
-    let fd = connfd.as_raw_fd();
-    std::mem::forget(connfd); // not closed: the new program owns it now
+    let fd = connfd.as_raw_fd(); // not closed: the new program gets it
     let path = std::env::current_exe()
         .ok()
         .and_then(|me| me.parent().map(|dir| dir.join("getpeer")))
         .and_then(|p| CString::new(p.into_os_string().into_encoded_bytes()).ok())
         .unwrap_or_else(|| err_quit("cannot find getpeer"));
-    let argv = [c"getpeer".to_owned(), CString::new(fd.to_string()).expect("digits")];
+    let argv = [
+        c"getpeer".to_owned(),
+        CString::new(fd.to_string()).expect("digits"),
+    ];
     println!("child: exec getpeer {fd}");
     let e = execv(&path, &argv).unwrap_err();
     err_sys("exec", e)
@@ -149,7 +164,9 @@ fn child(listenfd: &OwnedFd, connfd: OwnedFd, usr1: &SigSet) -> ! {
 /// The parent waits for its child (getpeer, after the exec) and ends with it.
 fn reap(child: Pid) {
     match waitpid(child, None) {
-        Ok(WaitStatus::Exited(pid, code)) => println!("parent: child {pid} exited with status {code}"),
+        Ok(WaitStatus::Exited(pid, code)) => {
+            println!("parent: child {pid} exited with status {code}")
+        }
         Ok(status) => println!("parent: child ended: {status:?}"),
         Err(e) => err_sys("waitpid", e),
     }

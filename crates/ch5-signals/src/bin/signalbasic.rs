@@ -29,7 +29,11 @@ static LIVES: AtomicI32 = AtomicI32::new(10);
 fn main() {
     let _args: Args = parse_args();
     signal(Signal::SIGINT, sigint_handler); // catch SIGINT instead of dying of it
-    println!("pid {}: waiting for SIGINT, {} lives", std::process::id(), LIVES.load(Ordering::SeqCst));
+    println!(
+        "pid {}: waiting for SIGINT, {} lives",
+        std::process::id(),
+        LIVES.load(Ordering::SeqCst)
+    );
     loop {
         pause(); // sleep until a signal is caught; the handler has run when it returns
     }

@@ -41,10 +41,16 @@ fn main() {
     // by the next line.
     sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None)
         .unwrap_or_else(|e| err_sys("sigprocmask", e));
-    println!("SIGINT unblocked: caught {} time(s)", CAUGHT.load(Ordering::SeqCst));
+    println!(
+        "SIGINT unblocked: caught {} time(s)",
+        CAUGHT.load(Ordering::SeqCst)
+    );
     // Until EOF, each SIGINT is caught as it comes.
     while next_line().is_some() {}
-    println!("SIGINT caught {} time(s) in all", CAUGHT.load(Ordering::SeqCst));
+    println!(
+        "SIGINT caught {} time(s) in all",
+        CAUGHT.load(Ordering::SeqCst)
+    );
 }
 
 extern "C" fn sigint_handler(_signo: c_int) {
