@@ -196,13 +196,14 @@ fn replace_transcript(note: &str, transcript: &str) -> String {
     }
 }
 
-/// What must not change between runs: tables dropped, and the lines programs printed sorted
-/// within each step (two programs' lines may interleave either way).
+/// What must not change between runs: tables dropped, the lines programs printed sorted within
+/// each step (two programs' lines may interleave either way), and ephemeral ports unnumbered.
 fn normalize(transcript: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut printed: Vec<String> = Vec::new();
     let mut in_table = false;
-    for line in transcript.lines().map(str::trim_end) {
+    let unnumbered: Vec<String> = transcript.lines().map(unnumber_ports).collect();
+    for line in unnumbered.iter().map(|l| l.trim_end()) {
         if line.starts_with("```") {
             continue;
         }
@@ -240,6 +241,34 @@ fn normalize(transcript: &str) -> Vec<String> {
     }
     printed.sort();
     out.append(&mut printed);
+    out
+}
+
+/// `192.0.2.1:e3` as `192.0.2.1:eN`. Ephemeral ports are numbered e1, e2, ... in the order the
+/// tables first show them, and several chosen at once (a client with five connections) come in
+/// a random order, so that which one is e3 differs from run to run; that a port is an ephemeral
+/// one, and where it appears, does not.
+fn unnumber_ports(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find('e') {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let digits = from[1..].chars().take_while(char::is_ascii_digit).count();
+        let after = from[1 + digits..].chars().next();
+        let prev = out.chars().last();
+        let is_port = digits > 0
+            && prev.is_some_and(|c| matches!(c, ':' | '.' | ' ' | '('))
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric());
+        if is_port {
+            out.push_str("eN");
+            rest = &from[1 + digits..];
+        } else {
+            out.push('e');
+            rest = &from[1..];
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -363,6 +392,27 @@ mod tests {
             normalize(&a),
             normalize(&d),
             "changed output is a stale transcript"
+        );
+    }
+
+    #[test]
+    fn normalize_ignores_which_ephemeral_port_got_which_number() {
+        let a = "── Step 1/1 ──\n\n  bt |  bind(3, 0.0.0.0:0): local 0.0.0.0:e4\n  ✓ port e4\n";
+        let b = "── Step 1/1 ──\n\n  bt |  bind(3, 0.0.0.0:0): local 0.0.0.0:e6\n  ✓ port e6\n";
+        assert_eq!(normalize(a), normalize(b));
+        assert_eq!(
+            unnumber_ports("127.0.0.1.e12 > x: seq 1"),
+            "127.0.0.1.eN > x: seq 1"
+        );
+        assert_eq!(
+            unnumber_ports("the e1 line e2x see1 fine"),
+            "the eN line e2x see1 fine"
+        );
+        let c = a.replace("0.0.0.0:e4", "0.0.0.0:9877");
+        assert_ne!(
+            normalize(a),
+            normalize(&c),
+            "a fixed port is still compared"
         );
     }
 
