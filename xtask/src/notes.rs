@@ -207,7 +207,7 @@ fn normalize(transcript: &str) -> Vec<String> {
         if line.starts_with("```") {
             continue;
         }
-        if line.contains("PID  PPID  STAT") || line.contains("Proto  Recv-Q") {
+        if line.contains("PID  PPID  STAT") || line.contains("Proto  Recv-Q") || is_view(line) {
             in_table = true;
             continue;
         }
@@ -242,6 +242,18 @@ fn normalize(transcript: &str) -> Vec<String> {
     printed.sort();
     out.append(&mut printed);
     out
+}
+
+/// The header of a view a step adds with `show`: the descriptors (lsof's columns) or the
+/// signal masks. Their rows, like ps's and netstat's, come in an order and with values (inodes,
+/// pids) that differ between runs; what a step claims of them is in its checks.
+fn is_view(line: &str) -> bool {
+    let words: Vec<&str> = line
+        .split_whitespace()
+        .skip_while(|w| *w == "HOST")
+        .collect();
+    words.starts_with(&["COMMAND", "PID", "FD"])
+        || words.starts_with(&["PID", "COMMAND", "PENDING"])
 }
 
 /// `192.0.2.1:e3` as `192.0.2.1:eN`. Ephemeral ports are numbered e1, e2, ... in the order the
@@ -393,6 +405,19 @@ mod tests {
             normalize(&d),
             "changed output is a stale transcript"
         );
+    }
+
+    #[test]
+    fn normalize_ignores_the_rows_of_the_descriptor_and_signal_views() {
+        let fds = "   HOST    COMMAND   PID  FD  TYPE  NODE  REFS  NAME\n";
+        let sig = "   PID  COMMAND  PENDING  BLOCKED  IGNORED  CAUGHT\n";
+        let a = format!(
+            "── Step 1/1 ──\n\n{fds}   server  s  p1  3  TCP  n1  1  x\n\n{sig} p1 s INT\n\n  ✓ ok\n"
+        );
+        let b = format!(
+            "── Step 1/1 ──\n\n{fds}   client  c  p2  3  TCP  n2  1  y\n\n{sig} p1 s -\n\n  ✓ ok\n"
+        );
+        assert_eq!(normalize(&a), normalize(&b));
     }
 
     #[test]
