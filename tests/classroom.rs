@@ -135,17 +135,21 @@ fn diff_rejects_an_unknown_lesson_and_the_same_lesson_twice_with_exit_2() {
 #[test]
 fn diff_of_the_first_lesson_says_it_has_no_ancestor() {
     xtask()
-        .args(["diff", "ch4-connect-errors"])
+        .args(["diff", "ch4-elementary"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("first lesson: it has no ancestor"));
-    // The first lesson runs only programs of later ones, so the second's are new too.
+        .stdout(predicate::str::contains("first lesson: it has no ancestor"))
+        .stdout(predicate::str::contains(
+            "new: crates/ch4-elementary/src/bin/stepserv.rs",
+        ));
+    // The iterative echo server comes from the first lesson's iterative daytime server.
     xtask()
         .args(["diff", "ch4-iterative"])
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "new: crates/ch4-iterative/src/bin/iterserv.rs",
+            "--- crates/ch4-elementary/src/bin/daytimetcpsrv1.rs\n\
+             +++ crates/ch4-iterative/src/bin/iterserv.rs",
         ));
 }
 
@@ -176,7 +180,8 @@ fn diff_with_the_lessons_reversed_shows_the_reversed_diff() {
 fn diff_pairs_programs_by_role() {
     let role = |path: &str| {
         let name = path.rsplit('/').next().unwrap_or(path);
-        if name.contains("serv") {
+        // The book's names: tcpserv01, iterserv, and daytimetcpsrv1 (Figure 4.11).
+        if name.contains("serv") || name.contains("srv") {
             "server"
         } else if name.contains("cli") {
             "client"
@@ -204,8 +209,11 @@ fn diff_pairs_programs_by_role() {
         .expect("diff");
     let text = String::from_utf8(fork_server.stdout).expect("utf-8");
     assert!(
-        text.contains("new: crates/ch5-fork-server/src/bin/tcpcli01.rs"),
-        "the course's first client has no client before it: {text}"
+        text.contains(
+            "--- crates/ch4-elementary/src/bin/daytimetcpcli.rs\n\
+             +++ crates/ch5-fork-server/src/bin/tcpcli01.rs"
+        ),
+        "the echo client comes from the daytime client, a client from a client: {text}"
     );
 }
 

@@ -58,3 +58,18 @@ pub fn next_line() -> Option<String> {
 pub fn sock_ntop(addr: &SockaddrIn) -> String {
     format!("{}:{}", addr.ip(), addr.port())
 }
+
+/// `ctime(time(NULL))`: the local time as "Tue Dec  1 17:52:42 2026\n".
+pub fn ctime_now() -> String {
+    let mut buf = [0 as libc::c_char; 26];
+    // SAFETY: time(NULL) only reads the clock; ctime_r writes at most 26 bytes into `buf`,
+    // which has 26, and returns null or `buf`, NUL-terminated.
+    let s = unsafe {
+        let ticks = libc::time(std::ptr::null_mut());
+        if libc::ctime_r(&ticks, buf.as_mut_ptr()).is_null() {
+            return String::from("?\n");
+        }
+        std::ffi::CStr::from_ptr(buf.as_ptr())
+    };
+    s.to_string_lossy().into_owned()
+}

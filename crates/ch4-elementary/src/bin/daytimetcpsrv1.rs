@@ -9,6 +9,7 @@
 
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
+use ch4_elementary::ctime_now;
 use clap::Parser;
 use nix::errno::Errno;
 use nix::sys::socket::{SockaddrIn, SockaddrLike};
@@ -74,19 +75,4 @@ fn accept_from(listenfd: &OwnedFd) -> (OwnedFd, SockaddrIn) {
             addr.unwrap_or_else(|| err_sys("accept", Errno::EAFNOSUPPORT)),
         );
     }
-}
-
-/// `ctime(time(NULL))`: the local time as "Tue Dec  1 17:52:42 2026\n".
-fn ctime_now() -> String {
-    let mut buf = [0 as libc::c_char; 26];
-    // SAFETY: time(NULL) only reads the clock; ctime_r writes at most 26 bytes into `buf`,
-    // which has 26, and returns null or `buf`, NUL-terminated.
-    let s = unsafe {
-        let ticks = libc::time(std::ptr::null_mut());
-        if libc::ctime_r(&ticks, buf.as_mut_ptr()).is_null() {
-            return String::from("?\n");
-        }
-        std::ffi::CStr::from_ptr(buf.as_ptr())
-    };
-    s.to_string_lossy().into_owned()
 }

@@ -1,12 +1,8 @@
-//! signalbasic: a SIGINT handler that lets the program survive ten SIGINTs, then gives SIGINT
-//! back its default action, so the eleventh kills it (UNP §5.8; the lecture's signalbasic.c).
+//! signalbasic: a SIGINT handler lets the program survive ten SIGINTs, then SIG_DFL again, so
+//! the eleventh kills it (UNP §5.8; the lecture's signalbasic.c). The first signal program.
 //!
-//! The first signal program of the course. A signal's disposition is one of three: the
-//! default (for SIGINT, terminate), ignore it, or catch it with a handler. `signal()` here is
-//! the book's, on sigaction (unp/src/signal.rs); the handler counts its lives in an atomic and
-//! prints with one write(2), since printf and println! are not async-signal-safe. When no life
-//! is left it calls sigaction with SIG_DFL, which is async-signal-safe, from the handler.
-//! ch5-sigchld catches SIGCHLD in the same way.
+//! The handler counts lives in an atomic and prints with one write(2) (printf and println! are
+//! not async-signal-safe); sigaction, which it calls at the end, is. ch5-sigchld does the same.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 

@@ -1,10 +1,8 @@
-//! signalsecond: sigaction with SIG_IGN: SIGINT is ignored for five seconds, then the program
-//! ends by itself (UNP §5.8; the lecture's signalsecond.c).
+//! signalsecond: SIGINT set to SIG_IGN with sigaction, then five seconds of sleep, and the
+//! program ends by itself (UNP §5.8; the lecture's signalsecond.c).
 //!
-//! signalbasic caught SIGINT; this one ignores it. An ignored signal is discarded by the kernel
-//! when it is sent: it never becomes pending and no code runs. /proc/PID/status shows it in
-//! SigIgn. The lecture's program returns 1 at the end; this one exits 0, since ending on time
-//! is what it is meant to do.
+//! signalbasic caught SIGINT; this one ignores it: the kernel discards it when it is sent, so
+//! it never becomes pending and no code runs. The lecture's program returns 1; this one, 0.
 
 use std::time::Duration;
 
