@@ -195,10 +195,12 @@ fn list_shows_every_lesson_in_course_order() {
         .filter(|l| l.starts_with("ch5-"))
         .collect();
     assert_eq!(
-        ch5[..3],
-        ["ch5-fork-server", "ch5-zombie", "ch5-sigchld"],
+        ch5[..4],
+        ["ch5-fork-server", "ch5-zombie", "ch5-signals", "ch5-sigchld"],
         "{text}"
     );
+    // A lesson on §4.2-4.10 comes first: it starts before §4.3.
+    assert_eq!(order[..2], ["ch4-elementary", "ch4-connect-errors"], "{text}");
 }
 
 #[test]
