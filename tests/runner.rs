@@ -196,11 +196,20 @@ fn list_shows_every_lesson_in_course_order() {
         .collect();
     assert_eq!(
         ch5[..4],
-        ["ch5-fork-server", "ch5-zombie", "ch5-signals", "ch5-sigchld"],
+        [
+            "ch5-fork-server",
+            "ch5-zombie",
+            "ch5-signals",
+            "ch5-sigchld"
+        ],
         "{text}"
     );
     // A lesson on §4.2-4.10 comes first: it starts before §4.3.
-    assert_eq!(order[..2], ["ch4-elementary", "ch4-connect-errors"], "{text}");
+    assert_eq!(
+        order[..2],
+        ["ch4-elementary", "ch4-connect-errors"],
+        "{text}"
+    );
 }
 
 #[test]
