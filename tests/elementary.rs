@@ -11,7 +11,7 @@ use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use common::{LIMIT, Server, closed_port, cmd, lines_of, next_line, output_within, wait_for};
+use common::{LIMIT, Server, cmd, lines_of, next_line, output_within, wait_for};
 use nix::sys::signal::{Signal, killpg};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::Pid;
@@ -115,8 +115,14 @@ fn the_parents_close_leaves_the_child_the_only_descriptor_and_its_close_sends_fi
     let conn = socket_inode(port, me);
     assert_eq!(refs(serv.pgid(), conn), 1, "after accept, one descriptor");
 
-    serv.call("fork", "fork() = ");
-    let _ = next_line(&serv.lines, "the child's close(listenfd)", LIMIT);
+    // Parent and child print one line each, in either order.
+    writeln!(serv.stdin, "fork").expect("type");
+    let mut two: Vec<String> = (0..2)
+        .map(|_| next_line(&serv.lines, "the parent's and the child's lines", LIMIT))
+        .collect();
+    two.sort();
+    assert!(two[0].starts_with("child: close(3)"), "{two:?}");
+    assert!(two[1].starts_with("fork() = "), "{two:?}");
     assert_eq!(
         refs(serv.pgid(), conn),
         2,
@@ -213,11 +219,21 @@ fn bindtable_binds_as_figure_4_5_and_connect_fills_in_the_address() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 
     // Two free ports in a row for the rows that bind a given port (other programs on this
-    // machine may hold any fixed one).
-    let lport = (0..100)
-        .map(|_| closed_port())
-        .find(|&p| p < 65534 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok())
-        .expect("two free ports in a row");
+    // machine may hold any fixed one), below the ephemeral range, so that the rows binding
+    // port 0 cannot be given one of them.
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .expect("ip_local_port_range");
+    let low: u16 = range
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("low");
+    let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+    let start = 10_000 + (std::process::id() % 10_000) as u16;
+    let lport = (start..low.saturating_sub(1))
+        .chain(10_000..start)
+        .find(|&p| free(p) && free(p + 1))
+        .expect("two free ports in a row below the ephemeral range");
     bt = cmd("bindtable")
         .args([
             "127.0.0.1",

@@ -37,8 +37,9 @@ struct Args {
     /// This host's own address, for the rows that bind a local IP address
     #[arg(long)]
     local: Ipv4Addr,
-    /// The port the "nonzero port" rows bind (this one and the next)
-    #[arg(long, default_value_t = 50000)]
+    /// The port the "nonzero port" rows bind (this one and the next); below the ephemeral
+    /// range (32768 and up by default), so that the rows binding port 0 cannot take it first
+    #[arg(long, default_value_t = 20000)]
     #[arg(value_parser = clap::value_parser!(u16).range(1..65535))]
     lport: u16,
 }
