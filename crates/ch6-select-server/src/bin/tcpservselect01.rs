@@ -85,20 +85,20 @@ fn serve(listenfd: OwnedFd) -> ! {
             }
         }
 
-        for i in 0..=maxi {
+        for entry in &mut client[..=maxi] {
             // check all clients for data
-            let sockfd = client[i];
+            let sockfd = *entry;
             if sockfd < 0 || !rset.contains(fd(sockfd)) {
                 continue;
             }
             match read(fd(sockfd), &mut buf) {
                 // connection closed by client: out of the set, then closed (the kernel sends
                 // our FIN), and its entry free again
-                Ok(0) => drop_client(&mut client[i], &mut allset, listenfd.as_fd()),
+                Ok(0) => drop_client(entry, &mut allset, listenfd.as_fd()),
                 Ok(n) => {
                     if let Err(e) = writen(fd(sockfd), &buf[..n]) {
                         err_ret("write", e);
-                        drop_client(&mut client[i], &mut allset, listenfd.as_fd());
+                        drop_client(entry, &mut allset, listenfd.as_fd());
                     }
                 }
                 Err(Errno::EINTR) => {}
@@ -106,7 +106,7 @@ fn serve(listenfd: OwnedFd) -> ! {
                 // book's Read would call err_sys and end every client's service.
                 Err(e) => {
                     err_ret("read", e);
-                    drop_client(&mut client[i], &mut allset, listenfd.as_fd());
+                    drop_client(entry, &mut allset, listenfd.as_fd());
                 }
             }
             nready -= 1;
