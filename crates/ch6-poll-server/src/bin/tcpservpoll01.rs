@@ -1,16 +1,13 @@
 //! tcpservpoll01: tcpservselect01 with poll instead of select (UNP §6.11, Figures 6.25, 6.26).
 //!
-//! Changes from tcpservselect01: `client[]` is an array of pollfd structures, each a descriptor
-//! and the events wanted; poll writes what happened into the same array (`revents`), so there
-//! is no descriptor set to copy before each call, no maxfd, and no FD_SETSIZE. The listening
-//! socket is entry 0. The array's size is how many descriptors the process may open,
-//! RLIMIT_NOFILE, after raising the soft limit to the hard one: the book's OPEN_MAX is a
-//! constant Linux does not define (see the note).
+//! Changes from tcpservselect01: `client[]` is an array of pollfd (a descriptor, the events
+//! wanted, and `revents`, which poll fills in): no set to copy, no maxfd, no FD_SETSIZE. Its size
+//! is RLIMIT_NOFILE, raised first to the hard limit: Linux has no OPEN_MAX (see the note).
 
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use clap::Parser;
-use libc::{POLLERR, POLLRDNORM, pollfd};
+use libc::{POLLERR, POLLRDNORM, poll, pollfd};
 use nix::errno::Errno;
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use nix::sys::socket::accept;
@@ -30,42 +27,37 @@ struct Args {
 fn main() {
     let args: Args = parse_args();
     let listenfd = tcp_listen(&args.server);
-    let open_max = open_max();
-    serve(listenfd, open_max)
+    serve(listenfd, open_max())
 }
 
-/// The most descriptors this process may hold: RLIMIT_NOFILE's soft limit (accept fails with
-/// EMFILE beyond it), first raised to the hard limit, which any process may do.
+/// RLIMIT_NOFILE's soft limit (past it accept fails with EMFILE), first raised to the hard one.
 fn open_max() -> usize {
-    let (soft, hard) =
-        getrlimit(Resource::RLIMIT_NOFILE).unwrap_or_else(|e| err_sys("getrlimit", e));
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap_or_else(|e| err_sys("rlimit", e));
     if let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
         err_ret("setrlimit", e); // keep the soft limit we have
     }
-    let (now, _) = getrlimit(Resource::RLIMIT_NOFILE).unwrap_or_else(|e| err_sys("getrlimit", e));
-    // The hard limit may be huge (up to fs.nr_open, 2^20 by default): cap the array there.
-    let open_max = now.min(1 << 20) as usize;
-    println!("client[] holds {open_max} descriptors (RLIMIT_NOFILE {soft}, raised to {now})");
-    open_max
+    let (now, _) = getrlimit(Resource::RLIMIT_NOFILE).unwrap_or((soft, hard));
+    println!("client[] holds {now} descriptors (RLIMIT_NOFILE {soft}, raised to {hard})");
+    now.min(1 << 20) as usize // at most 2^20, fs.nr_open's default
+}
+
+fn pollfd_of(fd: RawFd) -> pollfd {
+    pollfd {
+        fd,
+        events: POLLRDNORM, // normal data, the event poll is to report
+        revents: 0,
+    }
 }
 
 fn serve(listenfd: OwnedFd, open_max: usize) -> ! {
-    let free = pollfd {
-        fd: -1, // -1 indicates available entry: poll skips it
-        events: 0,
-        revents: 0,
-    };
-    let mut client = vec![free; open_max];
-    client[0].fd = listenfd.as_raw_fd();
-    client[0].events = POLLRDNORM;
-    let mut maxi = 0; // max index into client[] array
+    let listen = listenfd.as_raw_fd();
+    let mut maxi = 0; // max index into client[] array; the book starts at -1
+    let mut client = vec![pollfd_of(-1); open_max]; // -1 indicates available entry
+    client[0] = pollfd_of(listen);
     let mut buf = [0u8; MAXLINE];
     loop {
-        // INFTIM (-1): wait as long as it takes. nix's poll takes descriptors that are open,
-        // and the book's free entries are -1, so this calls libc's.
-        // SAFETY: client[..=maxi] are initialized pollfd structures, and poll writes only
-        // their revents.
-        let n = unsafe { libc::poll(client.as_mut_ptr(), (maxi + 1) as libc::nfds_t, -1) };
+        // SAFETY: client[..=maxi] are initialized pollfd; poll writes their revents. -1: INFTIM
+        let n = unsafe { poll(client.as_mut_ptr(), (maxi + 1) as libc::nfds_t, -1) };
         let mut nready = match Errno::result(n) {
             Ok(n) => n,
             Err(Errno::EINTR) => continue,
@@ -74,7 +66,7 @@ fn serve(listenfd: OwnedFd, open_max: usize) -> ! {
 
         if client[0].revents & POLLRDNORM != 0 {
             // new client connection; unlike the book's, accept(listenfd, NULL, NULL)
-            let connfd = match accept(listenfd.as_raw_fd()) {
+            let connfd = match accept(listen) {
                 Ok(fd) => fd,
                 // The client left before we accepted it (§5.11), or a signal: select again.
                 Err(Errno::ECONNABORTED | Errno::EINTR) => continue,
@@ -87,16 +79,15 @@ fn serve(listenfd: OwnedFd, open_max: usize) -> ! {
                 }
                 Err(e) => err_sys("accept", e),
             };
-            // The book's err_quit("too many clients") would end every client's service; this
-            // closes the one that does not fit. With client[] as large as RLIMIT_NOFILE,
-            // accept runs out of descriptors (EMFILE, above) before client[] runs out.
-            let Some(i) = client[1..].iter().position(|c| c.fd < 0).map(|i| i + 1) else {
+            let free = client.iter().position(|c| c.fd < 0); // entry 0 is listenfd
+            // The book's "too many clients": its err_quit would end every client's service,
+            // where this closes the one connection that does not fit.
+            let Some(i) = free else {
                 eprintln!("too many clients");
                 let _ = close(connfd);
                 continue;
             };
-            client[i].fd = connfd; // save descriptor
-            client[i].events = POLLRDNORM;
+            client[i] = pollfd_of(connfd); // save descriptor
             if i > maxi {
                 maxi = i; // max index in client[] array
             }
@@ -107,29 +98,28 @@ fn serve(listenfd: OwnedFd, open_max: usize) -> ! {
         }
 
         for i in 1..=maxi {
-            // check all clients for data; a reset shows as POLLERR
+            // check all clients for data
             let sockfd = client[i].fd;
             if sockfd < 0 || client[i].revents & (POLLRDNORM | POLLERR) == 0 {
                 continue;
             }
-            match read(fd(sockfd), &mut buf) {
-                // connection closed by client: closed (the kernel sends our FIN), and its
-                // entry free again
-                Ok(0) => drop_client(&mut client, i),
-                Ok(n) => {
-                    if let Err(e) = writen(fd(sockfd), &buf[..n]) {
-                        err_ret("write", e);
-                        drop_client(&mut client, i);
-                    }
-                }
-                Err(Errno::EINTR) => {}
-                // A reset client (ECONNRESET) ends its own connection, not the server, as in
-                // the book's tcpservpoll01; any other error too, where the book's err_sys
-                // would end every client's service.
+            let done = match read(fd(sockfd), &mut buf) {
+                Ok(0) => true, // connection closed by client
+                Ok(n) => writen(fd(sockfd), &buf[..n])
+                    .map_err(|e| err_ret("write", e))
+                    .is_err(),
+                Err(Errno::EINTR) => false,
+                // A reset client (ECONNRESET) ends its own connection, not the server, which
+                // err_sys, as in the book, would end for every client.
                 Err(e) => {
                     err_ret("read", e);
-                    drop_client(&mut client, i);
+                    true
                 }
+            };
+            if done {
+                drop_client(&mut client[i].fd);
+                // A descriptor is free: accept again, if running out of them had stopped it.
+                client[0].events = POLLRDNORM;
             }
             nready -= 1;
             if nready <= 0 {
@@ -139,17 +129,15 @@ fn serve(listenfd: OwnedFd, open_max: usize) -> ! {
     }
 }
 
-/// Close a client's descriptor and free its entry. A descriptor is free now, so the listening
-/// socket is watched again if running out of them had stopped that.
-fn drop_client(client: &mut [pollfd], i: usize) {
-    let _ = close(client[i].fd);
-    client[i].fd = -1;
-    client[0].events = POLLRDNORM;
+/// Closed (the kernel sends our FIN), and the entry free again.
+fn drop_client(entry: &mut RawFd) {
+    let _ = close(*entry);
+    *entry = -1;
 }
 
-/// A connected descriptor of client[], for read and write.
+/// A descriptor of client[], or the listening socket.
 fn fd(raw: RawFd) -> BorrowedFd<'static> {
     // SAFETY: client[] holds only descriptors that accept returned and that are still open:
-    // drop_client closes one and marks its entry -1 together.
+    // drop_client closes one and marks its entry -1 together. listenfd lives as long as serve.
     unsafe { BorrowedFd::borrow_raw(raw) }
 }

@@ -5,7 +5,7 @@
 //! whatever the ready ones sent. Its echo is the book's: one read of what is there, then
 //! writen, so it never waits in read for the rest of a line.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use clap::Parser;
 use nix::errno::Errno;
@@ -31,15 +31,15 @@ fn main() {
 }
 
 fn serve(listenfd: OwnedFd) -> ! {
-    let mut maxfd = listenfd.as_raw_fd(); // initialize
-    let mut maxi = 0; // index into client[] array; the book starts at -1
+    let listen = listenfd.as_raw_fd();
+    let mut maxfd = listen; // initialize
+    let mut maxi = 0; // max index into client[] array; the book starts at -1
     let mut client: [RawFd; FD_SETSIZE] = [-1; FD_SETSIZE]; // -1 indicates available entry
     let mut allset = FdSet::new();
-    allset.insert(listenfd.as_fd());
+    allset.insert(fd(listen));
     let mut buf = [0u8; MAXLINE];
     loop {
-        // select overwrites the set it is given with the descriptors that are ready, so it gets
-        // a copy: allset keeps every descriptor to watch (the book's structure assignment).
+        // select overwrites its set with the ready ones: a copy each time (a structure assignment)
         let mut rset = allset;
         let mut nready = match select(maxfd + 1, &mut rset, None, None, None) {
             Ok(n) => n,
@@ -47,9 +47,9 @@ fn serve(listenfd: OwnedFd) -> ! {
             Err(e) => err_sys("select", e),
         };
 
-        if rset.contains(listenfd.as_fd()) {
+        if rset.contains(fd(listen)) {
             // new client connection; unlike the book's, accept(listenfd, NULL, NULL)
-            let connfd = match accept(listenfd.as_raw_fd()) {
+            let connfd = match accept(listen) {
                 Ok(fd) => fd,
                 // The client left before we accepted it (§5.11), or a signal: select again.
                 Err(Errno::ECONNABORTED | Errno::EINTR) => continue,
@@ -57,15 +57,15 @@ fn serve(listenfd: OwnedFd) -> ! {
                 // leaves, rather than spin on it; new clients wait in the accept queue.
                 Err(e @ (Errno::EMFILE | Errno::ENFILE)) => {
                     err_ret("accept", e);
-                    allset.remove(listenfd.as_fd());
+                    allset.remove(fd(listen));
                     continue;
                 }
                 Err(e) => err_sys("accept", e),
             };
-            // A descriptor at or above FD_SETSIZE does not fit in an fd_set (FD_SET would
-            // write past its end): the book's "too many clients". The book's err_quit would
-            // end every client's service; this closes the one that does not fit.
             let free = client.iter().position(|&fd| fd < 0);
+            // The book's "too many clients": its err_quit would end every client's service,
+            // where this closes the one connection that does not fit.
+            // A descriptor of FD_SETSIZE or more does not fit in an fd_set either.
             let Some(i) = free.filter(|_| connfd < FD_SETSIZE as RawFd) else {
                 eprintln!("too many clients");
                 let _ = close(connfd);
@@ -73,9 +73,7 @@ fn serve(listenfd: OwnedFd) -> ! {
             };
             client[i] = connfd; // save descriptor
             allset.insert(fd(connfd)); // add new descriptor to set
-            if connfd > maxfd {
-                maxfd = connfd; // for select
-            }
+            maxfd = maxfd.max(connfd); // for select
             if i > maxi {
                 maxi = i; // max index in client[] array
             }
@@ -91,23 +89,23 @@ fn serve(listenfd: OwnedFd) -> ! {
             if sockfd < 0 || !rset.contains(fd(sockfd)) {
                 continue;
             }
-            match read(fd(sockfd), &mut buf) {
-                // connection closed by client: out of the set, then closed (the kernel sends
-                // our FIN), and its entry free again
-                Ok(0) => drop_client(entry, &mut allset, listenfd.as_fd()),
-                Ok(n) => {
-                    if let Err(e) = writen(fd(sockfd), &buf[..n]) {
-                        err_ret("write", e);
-                        drop_client(entry, &mut allset, listenfd.as_fd());
-                    }
-                }
-                Err(Errno::EINTR) => {}
-                // A reset client (ECONNRESET) ends its own connection, not the server: the
-                // book's Read would call err_sys and end every client's service.
+            let done = match read(fd(sockfd), &mut buf) {
+                Ok(0) => true, // connection closed by client
+                Ok(n) => writen(fd(sockfd), &buf[..n])
+                    .map_err(|e| err_ret("write", e))
+                    .is_err(),
+                Err(Errno::EINTR) => false,
+                // A reset client (ECONNRESET) ends its own connection, not the server, which
+                // err_sys, as in the book, would end for every client.
                 Err(e) => {
                     err_ret("read", e);
-                    drop_client(entry, &mut allset, listenfd.as_fd());
+                    true
                 }
+            };
+            if done {
+                drop_client(entry, &mut allset);
+                // A descriptor is free: accept again, if running out of them had stopped it.
+                allset.insert(fd(listen));
             }
             nready -= 1;
             if nready <= 0 {
@@ -117,18 +115,16 @@ fn serve(listenfd: OwnedFd) -> ! {
     }
 }
 
-/// FD_CLR and close a client's descriptor, and free its entry. A descriptor is free now, so
-/// the listening socket is watched again if running out of them had stopped that.
-fn drop_client<'fd>(entry: &mut RawFd, allset: &mut FdSet<'fd>, listenfd: BorrowedFd<'fd>) {
-    allset.remove(fd(*entry));
+/// Closed (the kernel sends our FIN), and the entry free again.
+fn drop_client(entry: &mut RawFd, allset: &mut FdSet<'_>) {
+    allset.remove(fd(*entry)); // FD_CLR first: select must not watch a closed descriptor
     let _ = close(*entry);
     *entry = -1;
-    allset.insert(listenfd);
 }
 
-/// A connected descriptor of client[], for the fd_set calls.
+/// A descriptor of client[], or the listening socket.
 fn fd(raw: RawFd) -> BorrowedFd<'static> {
     // SAFETY: client[] holds only descriptors that accept returned and that are still open:
-    // drop_client takes one out of allset before it closes it and marks its entry -1.
+    // drop_client closes one and marks its entry -1 together. listenfd lives as long as serve.
     unsafe { BorrowedFd::borrow_raw(raw) }
 }

@@ -7,7 +7,7 @@
 //! (its bytes wait in the kernel, and TCP's flow control stops it) and asks select, in `wset`,
 //! when the socket can take more. Every other client goes on being served.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use clap::Parser;
 use nix::errno::Errno;
@@ -34,17 +34,17 @@ fn main() {
 }
 
 fn serve(listenfd: OwnedFd) -> ! {
-    let mut maxfd = listenfd.as_raw_fd(); // initialize
-    let mut maxi = 0; // index into client[] array; the book starts at -1
+    let listen = listenfd.as_raw_fd();
+    let mut maxfd = listen; // initialize
+    let mut maxi = 0; // max index into client[] array; the book starts at -1
     let mut client: [RawFd; FD_SETSIZE] = [-1; FD_SETSIZE]; // -1 indicates available entry
     let mut pending: Vec<Vec<u8>> = vec![Vec::new(); FD_SETSIZE]; // echo not yet written
     let mut allset = FdSet::new();
-    allset.insert(listenfd.as_fd());
+    allset.insert(fd(listen));
     let mut wallset = FdSet::new(); // the clients with pending output
     let mut buf = [0u8; MAXLINE];
     loop {
-        // select overwrites the set it is given with the descriptors that are ready, so it gets
-        // a copy: allset keeps every descriptor to watch (the book's structure assignment).
+        // select overwrites its set with the ready ones: a copy each time (a structure assignment)
         let mut rset = allset;
         let mut wset = wallset;
         let mut nready = match select(maxfd + 1, &mut rset, &mut wset, None, None) {
@@ -53,9 +53,9 @@ fn serve(listenfd: OwnedFd) -> ! {
             Err(e) => err_sys("select", e),
         };
 
-        if rset.contains(listenfd.as_fd()) {
+        if rset.contains(fd(listen)) {
             // new client connection; unlike the book's, accept(listenfd, NULL, NULL)
-            let connfd = match accept(listenfd.as_raw_fd()) {
+            let connfd = match accept(listen) {
                 Ok(fd) => fd,
                 // The client left before we accepted it (§5.11), or a signal: select again.
                 Err(Errno::ECONNABORTED | Errno::EINTR) => continue,
@@ -63,15 +63,15 @@ fn serve(listenfd: OwnedFd) -> ! {
                 // leaves, rather than spin on it; new clients wait in the accept queue.
                 Err(e @ (Errno::EMFILE | Errno::ENFILE)) => {
                     err_ret("accept", e);
-                    allset.remove(listenfd.as_fd());
+                    allset.remove(fd(listen));
                     continue;
                 }
                 Err(e) => err_sys("accept", e),
             };
-            // A descriptor at or above FD_SETSIZE does not fit in an fd_set (FD_SET would
-            // write past its end): the book's "too many clients". The book's err_quit would
-            // end every client's service; this closes the one that does not fit.
             let free = client.iter().position(|&fd| fd < 0);
+            // The book's "too many clients": its err_quit would end every client's service,
+            // where this closes the one connection that does not fit.
+            // A descriptor of FD_SETSIZE or more does not fit in an fd_set either.
             let Some(i) = free.filter(|_| connfd < FD_SETSIZE as RawFd) else {
                 eprintln!("too many clients");
                 let _ = close(connfd);
@@ -83,9 +83,7 @@ fn serve(listenfd: OwnedFd) -> ! {
                 err_sys("fcntl", e);
             }
             allset.insert(fd(connfd)); // add new descriptor to set
-            if connfd > maxfd {
-                maxfd = connfd; // for select
-            }
+            maxfd = maxfd.max(connfd); // for select
             if i > maxi {
                 maxi = i; // max index in client[] array
             }
@@ -124,7 +122,9 @@ fn serve(listenfd: OwnedFd) -> ! {
                     }
                     wallset.remove(fd(sockfd));
                     pending[i].clear();
-                    drop_client(&mut client[i], &mut allset, listenfd.as_fd());
+                    drop_client(&mut client[i], &mut allset);
+                    // A descriptor is free: accept again, if running out of them had stopped it.
+                    allset.insert(fd(listen));
                 }
             }
             nready -= i32::from(readable) + i32::from(writable);
@@ -163,18 +163,16 @@ fn echo(
     Ok(true)
 }
 
-/// FD_CLR and close a client's descriptor, and free its entry. A descriptor is free now, so
-/// the listening socket is watched again if running out of them had stopped that.
-fn drop_client<'fd>(entry: &mut RawFd, allset: &mut FdSet<'fd>, listenfd: BorrowedFd<'fd>) {
-    allset.remove(fd(*entry));
+/// Closed (the kernel sends our FIN), and the entry free again.
+fn drop_client(entry: &mut RawFd, allset: &mut FdSet<'_>) {
+    allset.remove(fd(*entry)); // FD_CLR first: select must not watch a closed descriptor
     let _ = close(*entry);
     *entry = -1;
-    allset.insert(listenfd);
 }
 
-/// A connected descriptor of client[], for the fd_set calls.
+/// A descriptor of client[], or the listening socket.
 fn fd(raw: RawFd) -> BorrowedFd<'static> {
     // SAFETY: client[] holds only descriptors that accept returned and that are still open:
-    // drop_client takes one out of allset before it closes it and marks its entry -1.
+    // drop_client closes one and marks its entry -1 together. listenfd lives as long as serve.
     unsafe { BorrowedFd::borrow_raw(raw) }
 }
