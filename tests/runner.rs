@@ -511,6 +511,40 @@ expect = [{ refs = 1, tcp = "ESTABLISHED", side = "server" }, { fds = 1, of = "c
     );
 }
 
+/// `state` with `wchan` checks where in the kernel a process sleeps, as ps's WCHAN shows it:
+/// a server asleep in accept is not asleep in select, nor in a write.
+#[test]
+fn a_state_check_names_the_kernel_function_a_process_sleeps_in() {
+    let steps = format!(
+        "{SERVER_STEP}{}",
+        r#"
+[[step]]
+say = "asleep in accept"
+wait = [{ state = "S", of = "serv", wchan = "inet_csk_accept" }]
+timeout = 1
+"#
+    );
+    let path = scenario_file(&steps);
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--scenario"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    std::fs::remove_file(&path).expect("remove");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("is in state S, asleep in inet_csk_accept"),
+        "{stdout}"
+    );
+    let wrong = scenario_file(&steps.replace("inet_csk_accept", "do_select"));
+    let stdout = run_failing(&wrong);
+    assert!(
+        stdout.contains("asleep in do_select; saw: state S in inet_csk_accept (still"),
+        "{stdout}"
+    );
+}
+
 /// A wait on a program that has already ended ends at once, and says why.
 #[test]
 fn a_wait_on_a_program_that_has_ended_gives_up_at_once() {

@@ -723,8 +723,15 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 .collect();
             holds(seen.is_empty(), seen.join(", "))
         }
-        Cond::State { of, state } => match snap.proc(progs.get(of).pid) {
-            Some(p) => holds(p.state == *state, format!("state {}", p.state)),
+        Cond::State { of, state, wchan } => match snap.proc(progs.get(of).pid) {
+            Some(p) => match wchan {
+                None => holds(p.state == *state, format!("state {}", p.state)),
+                // The compiler may have renamed the function: poll_schedule_timeout.constprop.0
+                Some(w) => holds(
+                    p.state == *state && p.wchan.split('.').next() == Some(w.as_str()),
+                    format!("state {} in {}", p.state, p.wchan),
+                ),
+            },
             None => Err(format!("no process {of}")),
         },
         Cond::Zombies { of, n } => {
@@ -947,8 +954,12 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
                 n_of(*n, "line", "lines")
             )
         }
-        Cond::State { of, state } => {
-            format!("{of} (pid {}) is in state {state}", progs.get(of).pid)
+        Cond::State { of, state, wchan } => {
+            let pid = progs.get(of).pid;
+            let asleep = wchan
+                .as_ref()
+                .map_or(String::new(), |w| format!(", asleep in {w}"));
+            format!("{of} (pid {pid}) is in state {state}{asleep}")
         }
         Cond::Zombies { of, n } => {
             format!("{of} has {}", n_of(*n, "zombie child", "zombie children"))

@@ -194,8 +194,15 @@ pub enum Cond {
         text: String,
         count: Option<usize>,
     },
-    /// `{ state = "T", of = NAME }`: NAME's process state letter, as ps's STAT shows it.
-    State { of: String, state: char },
+    /// `{ state = "T", of = NAME }`: NAME's process state letter, as ps's STAT shows it; with
+    /// `wchan = "poll_schedule_timeout"`, also the kernel function it sleeps in (ps's WCHAN;
+    /// a suffix such as `.constprop.0` is ignored): a process asleep in select or poll is there,
+    /// one asleep in a socket's read or write in wait_woken.
+    State {
+        of: String,
+        state: char,
+        wchan: Option<String>,
+    },
     /// `{ zombies = N, of = NAME }`: how many of NAME's children are zombies.
     Zombies { of: String, n: usize },
     /// `{ children = N, of = NAME }`: how many of NAME's children are alive (not zombies);
@@ -395,6 +402,7 @@ struct RawCond {
     min: Option<u64>,
     max: Option<u64>,
     orphans: Option<usize>,
+    wchan: Option<String>,
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -803,7 +811,8 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
     // Each condition allows only its own keys; anything else is a mistake worth naming.
     let allowed: &[&str] = match set[0] {
         "printed" => &["by", "count"],
-        "state" | "zombies" => &["of"],
+        "state" => &["of", "wchan"],
+        "zombies" => &["of"],
         "children" => &["of", "stat"],
         "exited" => &["code", "signal"],
         "tcp" => &["side", "recvq", "count"],
@@ -829,6 +838,7 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         ("tcp", c.tcp.is_some() && !matches!(set[0], "tcp")),
         ("is", c.is.is_some()),
         ("on", c.on.is_some()),
+        ("wchan", c.wchan.is_some()),
         ("min", c.min.is_some()),
         ("max", c.max.is_some()),
     ];
@@ -852,6 +862,7 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         "state" => Cond::State {
             of: name("of", &c.of)?,
             state: state_letter(&c.state)?,
+            wchan: c.wchan,
         },
         "zombies" => Cond::Zombies {
             of: name("of", &c.of)?,
