@@ -1,5 +1,6 @@
 //! signalmask: signalbasic's handler, with SIGINT blocked until a line is typed (UNP §5.8).
 //!
+//! Changes from signalbasic: the handler counts its calls, and main blocks SIGINT first.
 //! A blocked signal is not lost: the kernel marks it pending and delivers it when it is
 //! unblocked. But the mark is one bit, not a queue: five SIGINTs sent while it is blocked are
 //! one pending SIGINT, and the handler runs once; so ch5-sigchld's server loses SIGCHLDs.

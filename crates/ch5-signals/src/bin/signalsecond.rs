@@ -1,6 +1,7 @@
 //! signalsecond: SIGINT set to SIG_IGN with sigaction, then five seconds of sleep, and the
 //! program ends by itself (UNP §5.8; the lecture's signalsecond.c).
 //!
+//! Changes from signalbasic: SIG_IGN instead of a handler, and a countdown instead of pause.
 //! signalbasic caught SIGINT; this one ignores it: the kernel discards it when it is sent, so
 //! it never becomes pending and no code runs. The lecture's program returns 1; this one, 0.
 
