@@ -313,6 +313,11 @@ fn a_malformed_scenario_gets_one_line_naming_file_step_and_mistake() {
             "step 1:",
             "no lesson has a program `nosuchprogram`",
         ),
+        (
+            format!("{SERVER_STEP}expect = [{{ counter = \"Udp.InDatagrams + \", min = 1 }}]\n"),
+            "step 1:",
+            "is not GROUP.NAME (as Udp.InDatagrams) or a sum of them",
+        ),
         (String::new(), "", "no [[step]]"),
     ];
     for (body, step, mistake) in cases {

@@ -909,9 +909,8 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 return Ok(()); // not run: `report` says so
             };
             let counters = lab.counters(host).map_err(|e| e.to_string())?;
-            let Some(&v) = counters.get(name) else {
-                return Err(format!("{host} has no counter {name}"));
-            };
+            let v = crate::lab::counter_sum(&counters, name)
+                .map_err(|missing| format!("{host} has no counter {missing}"))?;
             holds(
                 min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m),
                 format!("{v}"),

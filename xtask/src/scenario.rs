@@ -254,7 +254,8 @@ pub enum Cond {
     /// `{ unix = "LISTENING", count = N }`: Unix-domain sockets in that state (`any`).
     Unix { state: String, count: Option<usize> },
     /// `{ counter = "Udp.InDatagrams", on = HOST, min = N, max = N }`: a kernel counter of the
-    /// host's network stack (/proc/net/snmp in its namespace), within bounds.
+    /// host's network stack (/proc/net/snmp in its namespace), within bounds. A sum of counters,
+    /// `"Udp.InDatagrams + Udp.RcvbufErrors"`, checks what they add up to.
     Counter {
         name: String,
         host: String,
@@ -454,7 +455,12 @@ fn check_guard(dir: &Path, guard: &Guard) -> Result<(), String> {
     match text.matches(guard.line.as_str()).count() {
         1 => {}
         0 => return Err(format!("`{}` is not in {}", guard.line, guard.file)),
-        n => return Err(format!("`{}` is in {} {n} times, not once", guard.line, guard.file)),
+        n => {
+            return Err(format!(
+                "`{}` is in {} {n} times, not once",
+                guard.line, guard.file
+            ));
+        }
     }
     if guard.change == guard.line {
         return Err("the change is the line itself".into());
@@ -940,12 +946,14 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         },
         "counter" => {
             let counter = c.counter.clone().unwrap_or_default();
-            if counter
-                .split_once('.')
-                .is_none_or(|(a, b)| a.is_empty() || b.is_empty())
-            {
+            // One counter, or a sum of them: "Udp.InDatagrams + Udp.RcvbufErrors".
+            let bad = counter.split('+').map(str::trim).any(|part| {
+                part.split_once('.')
+                    .is_none_or(|(a, b)| a.is_empty() || b.is_empty() || b.contains(' '))
+            });
+            if bad {
                 return Err(format!(
-                    "counter `{counter}` is not GROUP.NAME, as Udp.InDatagrams"
+                    "counter `{counter}` is not GROUP.NAME (as Udp.InDatagrams) or a sum of them"
                 ));
             }
             let host = match &c.on {
