@@ -8,6 +8,7 @@
 mod capture;
 mod diff;
 mod engine;
+mod guard;
 mod lab;
 mod lessons;
 mod netns;
@@ -45,6 +46,8 @@ enum Task {
     Diff(diff::Args),
     /// Keep course-notes/ true to the code: transcripts and code references
     Notes(notes::Args),
+    /// Undo each line a lesson teaches, in a scratch copy, and show that a check catches it
+    Guard(guard::Args),
     /// Show the ps and netstat tables of a port or a process tree, live, until Ctrl-C
     Watch(watch::Args),
 }
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Task::Diff(args) => diff::run(args),
         Task::Watch(args) => watch::run(args),
         Task::Notes(args) => notes::run(args),
+        Task::Guard(args) => guard::run(args),
         Task::List => {
             print!("{}", lessons::list());
             ExitCode::SUCCESS
