@@ -5,7 +5,7 @@
 //! learns a client's ephemeral port and writes to it: the client's socket takes datagrams from
 //! anyone. udpcli01 prints the stray one as the echo; udpcli02 checks the sender and ignores it.
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::SocketAddrV4;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use clap::Parser;
@@ -39,7 +39,7 @@ fn main() {
     .unwrap_or_else(|e| err_sys("socket", e));
     let local: SockaddrIn =
         getsockname(sockfd.as_raw_fd()).unwrap_or_else(|e| err_sys("getsockname", e));
-    let any = SockaddrIn::from(SocketAddrV4::new(Ipv4Addr::from(local.ip()), 0));
+    let any = SockaddrIn::from(SocketAddrV4::new(local.ip(), 0));
     bind(stray.as_raw_fd(), &any).unwrap_or_else(|e| err_sys("bind", e));
     dg_echo(sockfd.as_fd(), stray.as_fd())
 }
