@@ -872,3 +872,59 @@ fn a_lesson_that_does_not_build_is_one_line_and_exit_1() {
             "error: cargo could not build ch5-sigchld",
         ));
 }
+
+/// `{tmp}` is a folder of the run's own: programs on it find each other's files (a Unix-domain
+/// socket's), two runs at once never share it, and it is gone when the run ends. In stable mode
+/// it reads the same on every machine.
+#[test]
+fn tmp_is_the_runs_own_folder_and_goes_with_the_run() {
+    let path = scenario_file(
+        r#"
+[[step]]
+say = "A server binds a pathname in the run's folder."
+start = "unixstrserv01 --path {tmp}/unix.str"
+as = "serv"
+wait = [{ printed = "bound to", by = "serv" }, { unix = "LISTENING", count = 1 }]
+
+[[step]]
+say = "A client finds it there."
+start = "unixstrcli01 --path {tmp}/unix.str"
+as = "cli"
+wait = [{ unix = "CONNECTED", count = 2 }]
+"#,
+    );
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--scenario"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}");
+    let bound = stdout
+        .lines()
+        .find_map(|l| l.split("bound to ").nth(1))
+        .expect("the server's line")
+        .trim()
+        .to_string();
+    let dir = Path::new(&bound).parent().expect("a folder").to_path_buf();
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    assert!(name.starts_with("unp-lab."), "{bound}");
+    assert!(!dir.exists(), "{} is left after the run", dir.display());
+
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--stable", "--scenario"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    std::fs::remove_file(&path).expect("remove");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("bound to /tmp/unp-lab.p0/unix.str"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(&dir.to_string_lossy().to_string()),
+        "{stdout}"
+    );
+}

@@ -35,7 +35,12 @@ pub struct Printer<W: Write> {
     /// The terminal's width, when known (COLUMNS, or the terminal itself): narrations are
     /// rewrapped to it and longer lines cut, so a step fits a projector's 80 columns.
     width: Option<usize>,
+    /// The run's folder (`{tmp}`), which stable mode writes as STABLE_RUN_DIR.
+    run_dir: String,
 }
+
+/// The run's folder as stable mode writes it, whatever the machine's TMPDIR and the pid.
+const STABLE_RUN_DIR: &str = "/tmp/unp-lab.p0";
 
 /// The placeholders of stable mode.
 #[derive(Default)]
@@ -69,6 +74,7 @@ impl<W: Write> Printer<W> {
             legend_shown: false,
             muted: false,
             width: None,
+            run_dir: crate::engine::run_dir().to_string_lossy().into_owned(),
         };
         p.pid(std::process::id() as i32); // the runner is p0
         p
@@ -271,7 +277,7 @@ impl<W: Write> Printer<W> {
                 p.wchan.clone(),
                 {
                     let shown = self.port(self.port);
-                    p.command
+                    self.paths(&p.command)
                         .replace(&format!("--port {}", self.port), &format!("--port {shown}"))
                 },
             ];
@@ -463,7 +469,7 @@ impl<W: Write> Printer<W> {
                 u.state.to_string(),
                 inode,
                 peer,
-                u.path.clone(),
+                self.paths(&u.path),
                 owner,
             ];
             rows.push((Mark::Same, cells));
@@ -590,12 +596,21 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// A path in the run's folder, as stable mode writes it.
+    fn paths(&self, text: &str) -> String {
+        match self.stable {
+            Some(_) => text.replace(&self.run_dir, STABLE_RUN_DIR),
+            None => text.to_string(),
+        }
+    }
+
     /// Free text with the run's numbers in it: in stable mode, replace the pids already seen
     /// and the scenario's port.
     fn text(&mut self, text: &str) -> String {
         let Some(s) = &self.stable else {
             return text.to_string();
         };
+        let text = &text.replace(&self.run_dir, STABLE_RUN_DIR);
         let port = self.port.to_string();
         text.split_inclusive(|c: char| !c.is_ascii_digit())
             .map(|word| {
