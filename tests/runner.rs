@@ -906,6 +906,12 @@ wait = [{ unix = "CONNECTED", count = 2 }]
         .expect("the server's line")
         .trim()
         .to_string();
+    // The Unix table marks its rows as the others do: the listener is new in the first step.
+    let new_listener = stdout
+        .lines()
+        .any(|l| l.trim_start().starts_with("+ unix") && l.contains("LISTENING"));
+    assert!(new_listener, "{stdout}");
+    assert!(!stdout.contains("(no socket to show)"), "{stdout}");
     let dir = Path::new(&bound).parent().expect("a folder").to_path_buf();
     let name = dir.file_name().unwrap_or_default().to_string_lossy();
     assert!(name.starts_with("unp-lab."), "{bound}");

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
 use crate::programs::Line;
-use crate::state::{ProcRow, Signals, Snapshot, SockRow};
+use crate::state::{ProcRow, Signals, Snapshot, SockRow, UnixRow};
 
 /// At most this many lines of one program's output are shown per step.
 const MAX_OUTPUT: usize = 12;
@@ -255,8 +255,8 @@ impl<W: Write> Printer<W> {
         let prev = std::mem::replace(&mut self.prev, snap.clone());
         self.processes(snap, &prev);
         self.sockets(snap, &prev);
-        if !snap.unix.is_empty() {
-            self.unix(snap);
+        if !snap.unix.is_empty() || !prev.unix.is_empty() {
+            self.unix(snap, &prev);
         }
     }
 
@@ -359,7 +359,9 @@ impl<W: Write> Printer<W> {
             rows.push((mark, cells));
         }
         let _ = writeln!(self.out);
-        if rows.len() == 1 && old_time_waits == 0 {
+        // With Unix sockets only, their table follows: "no socket" would say otherwise.
+        let unix = !snap.unix.is_empty() || !prev.unix.is_empty();
+        if rows.len() == 1 && old_time_waits == 0 && !unix {
             let _ = writeln!(self.out, "  (no socket to show)");
         } else if rows.len() > 1 {
             self.table(&rows);
@@ -438,8 +440,9 @@ impl<W: Write> Printer<W> {
         self.table(&rows);
     }
 
-    /// Unix-domain sockets, in netstat -x's terms, with the inode of each one's peer.
-    fn unix(&mut self, snap: &Snapshot) {
+    /// Unix-domain sockets, in netstat -x's terms, with the inode of each one's peer; marked
+    /// against the previous step's like the other tables.
+    fn unix(&mut self, snap: &Snapshot, prev: &Snapshot) {
         let header = [
             "HOST",
             "Proto",
@@ -453,7 +456,8 @@ impl<W: Write> Printer<W> {
             "PID/Program",
         ];
         let mut rows = vec![(Mark::Same, header.map(String::from))];
-        for u in &snap.unix {
+        let key = |u: &UnixRow| (u.host.clone(), u.inode);
+        for (mark, u) in marked(&snap.unix, &prev.unix, key, |a, b| a.state != b.state) {
             let owner = match &u.owner {
                 Some((pid, name)) => format!("{}/{name}", self.pid(*pid)),
                 None => "-".to_string(),
@@ -472,7 +476,7 @@ impl<W: Write> Printer<W> {
                 self.paths(&u.path),
                 owner,
             ];
-            rows.push((Mark::Same, cells));
+            rows.push((mark, cells));
         }
         let _ = writeln!(self.out);
         self.table(&rows);
