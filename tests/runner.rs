@@ -926,7 +926,7 @@ wait = [{ unix = "CONNECTED", count = 2 }]
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{stdout}");
     assert!(
-        stdout.contains("bound to /tmp/unp-lab.p0/unix.str"),
+        stdout.contains("bound to /tmp/unp-lab.NNNNNNN/unix.str"),
         "{stdout}"
     );
     let real = stdout

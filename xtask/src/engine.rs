@@ -78,9 +78,11 @@ const POLL: Duration = Duration::from_millis(5);
 /// `{tmp}`: the run's own folder, named after the runner's pid so that runs at the same time
 /// never share it. Programs on every host see the same file system, so a file one makes (a
 /// Unix-domain socket's) is where another finds it; the folder and all in it go when the run
-/// ends.
+/// ends. Always in /tmp, as the book's paths are, and the pid written with 7 digits (pid_max
+/// is at most 4194304), so that a path's length, which a program may print, is the same in
+/// every run.
 pub fn run_dir() -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("unp-lab.{}", std::process::id()))
+    std::path::PathBuf::from(format!("/tmp/unp-lab.{:07}", std::process::id()))
 }
 
 pub fn play<W: Write>(

@@ -39,8 +39,8 @@ pub struct Printer<W: Write> {
     run_dir: String,
 }
 
-/// The run's folder as stable mode writes it, whatever the machine's TMPDIR and the pid.
-const STABLE_RUN_DIR: &str = "/tmp/unp-lab.p0";
+/// The run's folder as stable mode writes it, whatever the pid: as long as the real name.
+const STABLE_RUN_DIR: &str = "/tmp/unp-lab.NNNNNNN";
 
 /// The placeholders of stable mode.
 #[derive(Default)]

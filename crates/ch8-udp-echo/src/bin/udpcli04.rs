@@ -76,7 +76,8 @@ fn dg_cli(sockfd: BorrowedFd<'_>, servaddr: &SockaddrIn) {
                 Ok(n) => break Some(n),
                 Err(Errno::EINTR) => continue,
                 Err(Errno::EWOULDBLOCK) => break None, // SO_RCVTIMEO expired
-                Err(e) => err_sys("read", e),          // ECONNREFUSED: the ICMP port unreachable
+                // ECONNREFUSED: the ICMP port unreachable, which a connected socket is told of.
+                Err(e) => err_sys("read", e),
             }
         };
         match n {
