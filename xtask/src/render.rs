@@ -457,7 +457,21 @@ impl<W: Write> Printer<W> {
         ];
         let mut rows = vec![(Mark::Same, header.map(String::from))];
         let key = |u: &UnixRow| (u.host.clone(), u.inode);
-        for (mark, u) in marked(&snap.unix, &prev.unix, key, |a, b| a.state != b.state) {
+        let mut socks = marked(&snap.unix, &prev.unix, key, |a, b| a.state != b.state);
+        // sock_diag lists them in no useful order: listening sockets first, then by owner (the
+        // order the programs started in), so that the table and its placeholders are the same
+        // in every run.
+        let order = |u: &UnixRow| {
+            let owner = u.owner.as_ref().map_or(i32::MAX, |(pid, _)| *pid);
+            (u.state != "LISTENING", owner, u.path.is_empty())
+        };
+        let gone = socks
+            .iter()
+            .position(|(m, _)| *m == Mark::Gone)
+            .unwrap_or(socks.len());
+        socks[..gone].sort_by_key(|(_, u)| order(u));
+        socks[gone..].sort_by_key(|(_, u)| order(u));
+        for (mark, u) in socks {
             let owner = match &u.owner {
                 Some((pid, name)) => format!("{}/{name}", self.pid(*pid)),
                 None => "-".to_string(),
