@@ -95,7 +95,7 @@ fn a_datagram_bigger_than_dg_echos_buffer_comes_back_cut_to_maxline() {
 
 #[test]
 fn udpcli01_takes_a_stray_datagram_as_the_echo_and_udpcli02_ignores_it() {
-    let s = Server::start("udpstray", &[]);
+    let s = Server::start("udpserv_stray", &[]);
     let out = run_client("udpcli01", s.port, &[], b"one\ntwo\n");
     assert!(out.status.success(), "{out:?}");
     // The stray datagram comes first: it is printed as the reply to "one", and "one" as the
@@ -207,7 +207,7 @@ fn bad_arguments_print_usage_and_exit_2() {
     for (name, args) in [
         ("udpserv01", &["--port", "notaport"][..]),
         ("udpserv06", &["--rcvbuf", "lots"]),
-        ("udpstray", &["--bind", "localhost"]),
+        ("udpserv_stray", &["--bind", "localhost"]),
         ("udpcli01", &["127.0.0.1", "--timeout", "0"]),
         ("udpcli02", &["127.0.0.1", "extra"]),
         ("udpcli04", &["--port", "1"]),

@@ -1,6 +1,7 @@
 //! ch15-unix-domain, tested directly: unixstrcli01 and unixstrserv01 echo any bytes over a
 //! pathname, for several clients at once; the socket file outlives its socket, and unlink
-//! before bind is what lets the next bind succeed; connect's two failures; socketpair01.
+//! before bind is what lets the next bind succeed; connect's two failures; the datagram pair,
+//! whose client must bind a name to be answered; socketpair01.
 
 mod common;
 
@@ -212,6 +213,79 @@ fn unixbind_makes_a_socket_file_and_without_unlink_a_second_bind_fails() {
     assert!(out.status.success(), "{out:?}");
 }
 
+/// unixdgserv01 on `path`, killed and reaped when dropped.
+struct DgServer(Child);
+
+impl DgServer {
+    fn start(path: &Path) -> DgServer {
+        let mut child = cmd("unixdgserv01")
+            .arg("--path")
+            .arg(path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let lines = lines_of(child.stdout.take().expect("piped"));
+        let s = DgServer(child);
+        let first = next_line(&lines, "unixdgserv01's first line", LIMIT);
+        assert_eq!(first.trim(), format!("bound to {}", path.display()));
+        s
+    }
+}
+
+impl Drop for DgServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn unixdgcli01_gets_a_byte_exact_echo_and_removes_its_own_pathname() {
+    let dir = TmpDir::new();
+    let path = dir.path("unix.dg");
+    let _s = DgServer::start(&path);
+    // Lines up to MAXLINE go as one datagram each; a longer one as several.
+    let input = awkward_input();
+    let out = run(
+        "unixdgcli01",
+        &["--path".as_ref(), path.as_os_str()],
+        &input,
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(out.stdout, input);
+    // Only the server's file is left: the client removed the name it bound.
+    let left: Vec<_> = std::fs::read_dir(&dir.0)
+        .expect("read the folder")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left, ["unix.dg"]);
+}
+
+#[test]
+fn an_unbound_unixdgcli01_gets_no_echo_and_the_server_goes_on() {
+    let dir = TmpDir::new();
+    let path = dir.path("unix.dg");
+    let _s = DgServer::start(&path);
+    let p = path.as_os_str();
+    let args = [
+        "--path".as_ref(),
+        p,
+        "--no-bind".as_ref(),
+        "--timeout".as_ref(),
+        "1".as_ref(),
+    ];
+    let out = run("unixdgcli01", &args, b"anyone?\n");
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "socket timeout\n");
+    // The server skipped it and still answers a client that has a name.
+    let out = run("unixdgcli01", &["--path".as_ref(), p], b"still there?\n");
+    assert_eq!(out.stdout, b"still there?\n");
+}
+
 #[test]
 fn socketpair01_echoes_through_its_child_and_reaps_it() {
     let input = awkward_input();
@@ -235,6 +309,8 @@ fn bad_arguments_print_usage_and_exit_2_and_a_long_path_is_an_error() {
         ("unixstrcli01", &["127.0.0.1"]),
         ("unixbind", &[]),
         ("socketpair01", &["extra"]),
+        ("unixdgserv01", &["--bind", "127.0.0.1"]),
+        ("unixdgcli01", &["--timeout", "0"]),
     ] {
         let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
         let out = run(name, &args, b"");
@@ -244,7 +320,12 @@ fn bad_arguments_print_usage_and_exit_2_and_a_long_path_is_an_error() {
     }
     // sun_path holds 108 bytes: a longer pathname is refused, without a panic.
     let long = format!("/tmp/{}", "x".repeat(200));
-    for name in ["unixstrserv01", "unixstrcli01"] {
+    for name in [
+        "unixstrserv01",
+        "unixstrcli01",
+        "unixdgserv01",
+        "unixdgcli01",
+    ] {
         let out = run(name, &["--path".as_ref(), long.as_ref()], b"");
         assert_eq!(out.status.code(), Some(1), "{name}: {out:?}");
         assert!(String::from_utf8_lossy(&out.stderr).starts_with("pathname too long"));

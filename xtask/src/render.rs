@@ -487,7 +487,7 @@ impl<W: Write> Printer<W> {
                 u.state.to_string(),
                 inode,
                 peer,
-                self.paths(&u.path),
+                self.text(&u.path), // a path may hold the run's folder, or a pid
                 owner,
             ];
             rows.push((mark, cells));

@@ -1,9 +1,8 @@
 //! socketpair01: a stream pipe between a parent and its child (UNP §15.3, socketpair).
 //!
-//! socketpair makes two Unix-domain sockets already connected to each other, with no name: no
-//! file, no bind, no listen, no connect. After fork each process keeps one end, like a pipe's,
-//! but both ends read and write (a stream pipe). Here the child runs the course's `str_echo` on
-//! its end and the parent `str_cli` on its own: the echo service with no server to find.
+//! Two Unix-domain sockets connected to each other, with no name, no file, no bind or connect;
+//! after fork each process keeps one end, like a pipe's, but one that reads and writes. The
+//! child echoes with `str_echo`, the parent sends with `str_cli`: no server to find.
 
 use std::os::fd::AsFd;
 
@@ -22,13 +21,13 @@ struct Args {}
 
 fn main() {
     let _args: Args = parse_args();
-    let (parent_end, child_end) = socketpair(
+    let pair = socketpair(
         AddressFamily::Unix,
         SockType::Stream,
         None,
         SockFlag::empty(),
-    )
-    .unwrap_or_else(|e| err_sys("socketpair", e));
+    );
+    let (parent_end, child_end) = pair.unwrap_or_else(|e| err_sys("socketpair", e));
     // SAFETY: this program has one thread, so the child gets a consistent copy of it.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {

@@ -14,7 +14,7 @@ use nix::sys::socket::{
     AddressFamily, SockFlag, SockType, SockaddrLike, UnixAddr, bind, getsockname, socket,
 };
 use nix::unistd::unlink;
-use unp::{err_quit, err_sys, parse_args};
+use unp::{err_quit, err_sys, parse_args, unix_addr};
 
 #[derive(Parser)]
 #[command(
@@ -41,43 +41,27 @@ fn main() {
     if !args.no_unlink {
         let _ = unlink(&args.pathname); // OK if this fails: there was no file
     }
-    let addr1 = UnixAddr::new(&args.pathname)
-        .unwrap_or_else(|_| err_quit(&format!("pathname too long: {}", args.pathname.display())));
+    let addr1 = unix_addr(&args.pathname);
     bind(sockfd.as_raw_fd(), &addr1).unwrap_or_else(|e| err_sys("bind", e));
     let addr2: UnixAddr =
         getsockname(sockfd.as_raw_fd()).unwrap_or_else(|e| err_sys("getsockname", e));
-    let name = addr2.path().unwrap_or(Path::new(""));
     // The length is the family's 2 bytes, the pathname and its terminating NUL.
-    println!(
-        "bound name = {}, returned len = {}",
-        name.display(),
-        addr2.len()
-    );
-    ls_l(&args.pathname);
-    // The socket is closed at exit; the file is not removed.
+    let (name, len) = (addr2.path().unwrap_or(Path::new("")).display(), addr2.len());
+    println!("bound name = {name}, returned len = {len}");
+    ls_l(&args.pathname); // then exit: the socket is closed, the file stays
 }
 
-/// What `ls -l PATHNAME` shows of the file bind created: its type `s` and its permissions,
-/// which are 0777 less the umask, as for any file a process creates.
+/// What `ls -l` shows of the file bind made: its type `s`, its permissions (0777 less umask).
 fn ls_l(path: &Path) {
     let meta = std::fs::symlink_metadata(path)
         .unwrap_or_else(|e| err_quit(&format!("stat error for {}: {e}", path.display())));
-    let kind = if meta.file_type().is_socket() {
-        's'
-    } else {
-        '?'
-    };
+    let socket = meta.file_type().is_socket();
+    let kind = if socket { 's' } else { '?' };
     let mode = meta.permissions().mode();
-    let rwx: String = (0..9)
-        .map(|i| {
-            let bit = 1 << (8 - i);
-            match (mode & bit != 0, i % 3) {
-                (false, _) => '-',
-                (true, 0) => 'r',
-                (true, 1) => 'w',
-                (true, _) => 'x',
-            }
-        })
+    let rwx: String = "rwxrwxrwx"
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if mode & (0o400 >> i) != 0 { c } else { '-' })
         .collect();
     println!("ls -l: {kind}{rwx} {} {}", meta.size(), path.display());
 }

@@ -6,14 +6,10 @@
 //! `str_cli` is the same: the echo over a Unix-domain socket reads like the one over TCP.
 
 use std::os::fd::{AsFd, AsRawFd};
-use std::path::PathBuf;
 
 use clap::Parser;
-use nix::sys::socket::{AddressFamily, SockFlag, SockType, UnixAddr, connect, socket};
-use unp::{err_quit, err_sys, parse_args, str_cli};
-
-/// The book's UNIXSTR_PATH: where the server binds, and the client connects, by default.
-const UNIXSTR_PATH: &str = "/tmp/unix.str";
+use nix::sys::socket::{AddressFamily, SockFlag, SockType, connect, socket};
+use unp::{UNIXSTR_PATH, UnixClientArgs, err_sys, parse_args, str_cli, unix_addr};
 
 #[derive(Parser)]
 #[command(
@@ -21,9 +17,8 @@ const UNIXSTR_PATH: &str = "/tmp/unix.str";
     about = "Echo client on a Unix-domain stream socket (UNP Figure 15.4)"
 )]
 struct Args {
-    /// The server's pathname (the book's UNIXSTR_PATH)
-    #[arg(long, default_value = UNIXSTR_PATH)]
-    path: PathBuf,
+    #[command(flatten)]
+    client: UnixClientArgs,
 }
 
 fn main() {
@@ -35,8 +30,7 @@ fn main() {
         None,
     )
     .unwrap_or_else(|e| err_sys("socket", e));
-    let servaddr = UnixAddr::new(&args.path)
-        .unwrap_or_else(|_| err_quit(&format!("pathname too long: {}", args.path.display())));
+    let servaddr = unix_addr(&args.client.path_or(UNIXSTR_PATH));
     connect(sockfd.as_raw_fd(), &servaddr).unwrap_or_else(|e| err_sys("connect", e));
     str_cli(sockfd.as_fd()); // do it all
 }

@@ -7,21 +7,18 @@
 //! accept, fork, str_echo and SIGCHLD handler work on any stream socket.
 
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
-use std::path::PathBuf;
 
 use clap::Parser;
 use nix::errno::Errno;
 use nix::libc::c_int;
 use nix::sys::signal::Signal;
-use nix::sys::socket::{
-    AddressFamily, Backlog, SockFlag, SockType, UnixAddr, accept, bind, listen, socket,
-};
+use nix::sys::socket::{AddressFamily, Backlog, SockFlag, SockType, accept, bind, listen, socket};
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::{ForkResult, fork, unlink};
-use unp::{_exit, LISTENQ, err_quit, err_sys, parse_args, sig_write, signal, str_echo};
-
-/// The book's UNIXSTR_PATH: where the server binds, and the client connects, by default.
-const UNIXSTR_PATH: &str = "/tmp/unix.str";
+use unp::{
+    _exit, LISTENQ, UNIXSTR_PATH, UnixServerArgs, err_sys, parse_args, sig_write, signal, str_echo,
+    unix_addr,
+};
 
 #[derive(Parser)]
 #[command(
@@ -29,9 +26,8 @@ const UNIXSTR_PATH: &str = "/tmp/unix.str";
     about = "Echo server on a Unix-domain stream socket (UNP Figure 15.3)"
 )]
 struct Args {
-    /// The pathname to bind (the book's UNIXSTR_PATH)
-    #[arg(long, default_value = UNIXSTR_PATH)]
-    path: PathBuf,
+    #[command(flatten)]
+    server: UnixServerArgs,
 }
 
 fn main() {
@@ -44,13 +40,13 @@ fn main() {
     )
     .unwrap_or_else(|e| err_sys("socket", e));
     // The file an earlier run's bind left, if any; OK if there is none.
-    let _ = unlink(&args.path);
-    let servaddr = UnixAddr::new(&args.path)
-        .unwrap_or_else(|_| err_quit(&format!("pathname too long: {}", args.path.display())));
+    let path = args.server.path_or(UNIXSTR_PATH);
+    let _ = unlink(&path);
+    let servaddr = unix_addr(&path);
     bind(listenfd.as_raw_fd(), &servaddr).unwrap_or_else(|e| err_sys("bind", e));
     let backlog = Backlog::new(LISTENQ).unwrap_or_else(|e| err_sys("listen", e));
     listen(&listenfd, backlog).unwrap_or_else(|e| err_sys("listen", e));
-    println!("bound to {}", args.path.display());
+    println!("bound to {}", path.display());
     signal(Signal::SIGCHLD, sig_chld); // must call waitpid() (§5.8)
     serve(listenfd)
 }

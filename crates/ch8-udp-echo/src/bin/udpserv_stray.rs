@@ -1,4 +1,4 @@
-//! udpstray: an echo server with a stray sender beside it, for UNP §8.8.
+//! udpserv_stray: an echo server with a stray sender beside it, for UNP §8.8.
 //!
 //! Changes from udpserv01: before each echo, a second socket, bound to another port, sends the
 //! client a datagram of its own (`not from the server`). It stands for any process that
@@ -18,7 +18,7 @@ use unp::{MAXLINE, ServerArgs, err_sys, parse_args, udp_bind};
 
 #[derive(Parser)]
 #[command(
-    name = "udpstray",
+    name = "udpserv_stray",
     about = "UDP echo server whose echo a stray datagram precedes"
 )]
 struct Args {
