@@ -128,15 +128,17 @@ fn new(out: &mut impl Write, program: &Program) {
     );
 }
 
-/// The candidate `program`'s header names as its ancestor (`//! Changes from NAME:` or
-/// `//! Changes from LESSON's NAME:`), with the edits between them.
+/// The candidate `program`'s header names as its ancestor (`//! Changes from NAME:`, `from
+/// LESSON's NAME:` or `from NAME (LESSON):`), with the edits between them.
 fn declared(candidates: &[Program], program: &Program) -> Option<(usize, Vec<Edit>)> {
     let header = program
         .lines
         .iter()
         .find_map(|l| l.strip_prefix("//! Changes from "))?;
-    let named = header.split(':').next()?.rsplit(' ').next()?;
-    let i = candidates.iter().position(|c| c.name() == named)?;
+    let words = header.split(':').next()?.split_whitespace();
+    let i = words
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '_'))
+        .find_map(|w| candidates.iter().position(|c| c.name() == w))?;
     Some((i, edits(&candidates[i].lines, &program.lines)))
 }
 

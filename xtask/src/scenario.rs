@@ -21,7 +21,8 @@
 //! `route = "ADDR unreachable"` with `on = HOST`.
 //! `as`, `to` and `close` take a name or a list of names: `as = ["a", "b"]` starts two copies.
 //! In a program's arguments `{port}` is the server port, `{host}` the address of the host it
-//! runs on, and `{NAME}` the address of host NAME.
+//! runs on, `{NAME}` the address of host NAME, and `{tmp}` a folder of the run's own (for
+//! files such as a Unix-domain socket's: hosts share the file system, runs do not share it).
 //!
 //! A lesson may declare its hosts, each a network namespace on the run's network
 //! 192.0.2.0/24; without any, it runs on one host, `host`, with only its loopback, 127.0.0.1:
@@ -261,7 +262,8 @@ pub enum Cond {
     /// `{ unix = "LISTENING", count = N }`: Unix-domain sockets in that state (`any`).
     Unix { state: String, count: Option<usize> },
     /// `{ counter = "Udp.InDatagrams", on = HOST, min = N, max = N }`: a kernel counter of the
-    /// host's network stack (/proc/net/snmp in its namespace), within bounds.
+    /// host's network stack (/proc/net/snmp in its namespace), within bounds. A sum of counters,
+    /// `"Udp.InDatagrams + Udp.RcvbufErrors"`, checks what they add up to.
     Counter {
         name: String,
         host: String,
@@ -752,9 +754,9 @@ fn check_placeholders(arg: &str, hosts: &[HostSpec]) -> Result<(), String> {
             return Err(format!("`{arg}`: a `{{` without its `}}`"));
         };
         let word = &rest[open + 1..open + close];
-        if !["port", "host"].contains(&word) && !hosts.iter().any(|h| h.name == word) {
+        if !["port", "host", "tmp"].contains(&word) && !hosts.iter().any(|h| h.name == word) {
             return Err(format!(
-                "`{{{word}}}` is neither {{port}}, {{host}} nor a host's name"
+                "`{{{word}}}` is neither {{port}}, {{host}}, {{tmp}} nor a host's name"
             ));
         }
         rest = &rest[open + close + 1..];
@@ -957,12 +959,14 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         },
         "counter" => {
             let counter = c.counter.clone().unwrap_or_default();
-            if counter
-                .split_once('.')
-                .is_none_or(|(a, b)| a.is_empty() || b.is_empty())
-            {
+            // One counter, or a sum of them: "Udp.InDatagrams + Udp.RcvbufErrors".
+            let bad = counter.split('+').map(str::trim).any(|part| {
+                part.split_once('.')
+                    .is_none_or(|(a, b)| a.is_empty() || b.is_empty() || b.contains(' '))
+            });
+            if bad {
                 return Err(format!(
-                    "counter `{counter}` is not GROUP.NAME, as Udp.InDatagrams"
+                    "counter `{counter}` is not GROUP.NAME (as Udp.InDatagrams) or a sum of them"
                 ));
             }
             let host = match &c.on {
