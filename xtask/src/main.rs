@@ -5,6 +5,7 @@
 //! did not build or start, or the port is in use; 2 for a usage mistake (an unknown lesson, a
 //! scenario file with an error); 130 when interrupted (SIGINT, SIGTERM, SIGHUP).
 
+mod bench;
 mod capture;
 mod diff;
 mod engine;
@@ -47,6 +48,8 @@ enum Task {
     Notes(notes::Args),
     /// Show the ps and netstat tables of a port or a process tree, live, until Ctrl-C
     Watch(watch::Args),
+    /// Measure the server designs side by side, as the book's Figure 30.1 (ratios to fork)
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Task::Diff(args) => diff::run(args),
         Task::Watch(args) => watch::run(args),
         Task::Notes(args) => notes::run(args),
+        Task::Bench(args) => bench::run(args),
         Task::List => {
             print!("{}", lessons::list());
             ExitCode::SUCCESS
