@@ -198,6 +198,21 @@ fn a_second_server_on_a_port_in_use_reports_bind_error() {
     }
 }
 
+/// A Rust program starts with SIGPIPE ignored and SIGSEGV caught (for stack overflows), and a
+/// child inherits both: zombie gives each signal its default action back before raising it, so
+/// that the children die of these signals as the book's C children would.
+#[test]
+fn zombie_children_die_of_the_signals_rust_ignores_or_catches() {
+    Command::new(bin("zombie"))
+        .args(["SIGPIPE", "SIGSEGV"])
+        .write_stdin("\n\n")
+        .timeout(LIMIT)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("WIFSIGNALED, WTERMSIG = 13 (SIGPIPE)"))
+        .stdout(predicate::str::contains("WIFSIGNALED, WTERMSIG = 11 (SIGSEGV)"));
+}
+
 #[test]
 fn tcpserv01_leaves_a_zombie_per_client() {
     let s = Server::start("tcpserv01", &[]);

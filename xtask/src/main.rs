@@ -9,6 +9,7 @@ mod bench;
 mod capture;
 mod diff;
 mod engine;
+mod guard;
 mod lab;
 mod lessons;
 mod netns;
@@ -46,6 +47,8 @@ enum Task {
     Diff(diff::Args),
     /// Keep course-notes/ true to the code: transcripts and code references
     Notes(notes::Args),
+    /// Undo each line a lesson teaches, in a scratch copy, and show that a check catches it
+    Guard(guard::Args),
     /// Show the ps and netstat tables of a port or a process tree, live, until Ctrl-C
     Watch(watch::Args),
     /// Measure the server designs side by side, as the book's Figure 30.1 (ratios to fork)
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Task::Diff(args) => diff::run(args),
         Task::Watch(args) => watch::run(args),
         Task::Notes(args) => notes::run(args),
+        Task::Guard(args) => guard::run(args),
         Task::Bench(args) => bench::run(args),
         Task::List => {
             print!("{}", lessons::list());
