@@ -223,6 +223,9 @@ pub fn run(args: Args) -> ExitCode {
         Ok(dir) => dir,
         Err(e) => return fail(&e),
     };
+    // As the runner does: descriptors this process inherited (cargo's jobserver pipe) are not
+    // passed on to the servers, where they would take places in select's fd_set.
+    crate::run::inherit_nothing();
     let nofile = match raise_nofile() {
         Ok(limit) => limit,
         Err(e) => return fail(&format!("getrlimit(RLIMIT_NOFILE): {e}")),
@@ -262,16 +265,16 @@ pub fn run(args: Args) -> ExitCode {
             let t = Instant::now();
             let r = measure(&bins.join(d.program), &plan, network, nofile);
             eprintln!(" {:.1} s", t.elapsed().as_secs_f64());
-            if let Some(f) = &r.failure {
+            if let Some(f) = r.failure.as_ref().filter(|_| !interrupted()) {
                 eprintln!("  {}: {f}", d.name);
             }
             results[i][round] = Some(r);
-            if INTERRUPTED.load(Ordering::SeqCst) {
+            if interrupted() {
                 break 'rounds;
             }
         }
     }
-    if INTERRUPTED.load(Ordering::SeqCst) {
+    if interrupted() {
         eprintln!("bench: interrupted; every server is killed and reaped");
         return ExitCode::from(130);
     }
@@ -307,6 +310,11 @@ pub fn run(args: Args) -> ExitCode {
         return fail("a server could not be measured (see above)");
     }
     ExitCode::SUCCESS
+}
+
+/// Ctrl-C, SIGTERM or SIGHUP came: every loop ends at its next turn, every server is killed.
+fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 fn fail(msg: &str) -> ExitCode {
@@ -493,6 +501,7 @@ fn phases(
     r.errors.push(("MB/s N", mn.errors));
     ready(t)?;
     step("held");
+    let mark = server.stderr_lines();
     sampler.pause();
     let h = held(t, plan.held_cap, plan.held_time, || sampler.sample_now());
     r.values[HELD] = Some(h.held as f64);
@@ -500,7 +509,7 @@ fn phases(
     if let Some(end) = server.ended() {
         stop += &format!(" (the server {end})");
     }
-    stop += &server.said();
+    stop += &server.said_since(mark);
     r.held_stop = Some(stop);
     r.errors.push(("held", h.errors));
     Ok(())
@@ -733,7 +742,7 @@ fn conn_rate(t: &Target, clients: usize, time: Duration) -> Phase {
                     let mut p = Phase::default();
                     let mut refused = 0;
                     for i in 0.. {
-                        if Instant::now() >= deadline || INTERRUPTED.load(Ordering::SeqCst) {
+                        if Instant::now() >= deadline || interrupted() {
                             break;
                         }
                         let (connected, result) = conn_once(t, &line("conn", c, i));
@@ -799,7 +808,7 @@ fn latency(t: &Target, time: Duration) -> (Vec<f64>, Errors) {
             let mut back = Vec::new();
             let result = (|| {
                 for i in 0.. {
-                    if Instant::now() >= deadline || INTERRUPTED.load(Ordering::SeqCst) {
+                    if Instant::now() >= deadline || interrupted() {
                         break;
                     }
                     let sent = line("rtt", 0, i);
@@ -906,10 +915,7 @@ fn stream_once(t: &Target, deadline: Instant, pat: &[u8]) -> (u64, Result<(), Fa
     std::thread::scope(|s| {
         let sending = s.spawn(|| {
             let mut sent = 0u64;
-            while Instant::now() < deadline
-                && !stop.load(Ordering::SeqCst)
-                && !INTERRUPTED.load(Ordering::SeqCst)
-            {
+            while Instant::now() < deadline && !stop.load(Ordering::SeqCst) && !interrupted() {
                 let at = (sent % PERIOD as u64) as usize;
                 match writer.write(&pat[at..at + CHUNK]) {
                     Ok(n) => sent += n as u64,
@@ -1003,7 +1009,7 @@ fn held(t: &Target, cap: usize, limit: Duration, at_peak: impl FnOnce() + Send) 
                 if n >= cap {
                     break format!("the cap ({cap})");
                 }
-                if Instant::now() >= deadline || INTERRUPTED.load(Ordering::SeqCst) {
+                if Instant::now() >= deadline || interrupted() {
                     break format!("the time limit ({} s)", limit.as_secs());
                 }
                 let mut s = match t.connect() {
@@ -1079,7 +1085,7 @@ fn ready(t: &Target) -> Result<(), String> {
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut last = String::new();
-    while Instant::now() < deadline && !INTERRUPTED.load(Ordering::SeqCst) {
+    while Instant::now() < deadline && !interrupted() {
         let result = std::thread::scope(|s| {
             patient
                 .spawn(s, || conn_once(&patient, b"ready?\n").1)
@@ -1091,6 +1097,9 @@ fn ready(t: &Target) -> Result<(), String> {
             Ok(Err(e)) => last = format!("setns: {e}"),
             Err(_) => last = "the client thread panicked".into(),
         }
+    }
+    if interrupted() {
+        return Err("interrupted".into());
     }
     Err(format!("the server no longer answers ({last})"))
 }
@@ -1313,9 +1322,19 @@ impl Server {
 
     /// `; it said: LINE` for the last line it wrote on standard error, if any.
     fn said(&self) -> String {
+        self.said_since(0)
+    }
+
+    /// How many lines it has written on standard error so far.
+    fn stderr_lines(&self) -> usize {
+        self.stderr.lock().unwrap_or_else(|e| e.into_inner()).1
+    }
+
+    /// `; it said: LINE` for the last line it wrote on standard error after the first `mark`.
+    fn said_since(&self, mark: usize) -> String {
         let k = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
-        match (k.0.last(), k.1) {
-            (None, _) => String::new(),
+        match (k.0.last(), k.1.saturating_sub(mark)) {
+            (None, _) | (_, 0) => String::new(),
             (Some(l), 1) => format!("; it said: {l}"),
             (Some(l), n) => format!("; it said {n} lines on stderr, the last: {l}"),
         }
@@ -1428,8 +1447,14 @@ impl Report {
         let n = p.clients;
         let mut out = String::new();
         let rounds = self.results[self.base()].iter().flatten().count();
+        let rounds_words = if rounds == 1 {
+            "1 round"
+        } else {
+            "{rounds} rounds"
+        };
+        let rounds_words = rounds_words.replace("{rounds}", &rounds.to_string());
         out += &format!(
-            "Server designs side by side (UNP Figure 30.1): {rounds} rounds, N = {n} clients.\n"
+            "Server designs side by side (UNP Figure 30.1): {rounds_words}, N = {n} clients.\n"
         );
         out += &format!("{}\n\n", machine_line(self.network, p));
         let rows = |cell: &dyn Fn(usize, usize) -> String, cols: &[usize]| -> Vec<Vec<String>> {
@@ -1605,7 +1630,7 @@ impl Report {
                         let errors = Json::Obj(
                             r.errors
                                 .iter()
-                                .map(|(phase, e)| (phase.to_string(), errors_json(e)))
+                                .map(|(phase, e)| (phase_key(phase), errors_json(e)))
                                 .collect(),
                         );
                         Json::obj([
@@ -1674,6 +1699,15 @@ impl Report {
             ("designs", Json::Arr(designs)),
         ])
     }
+}
+
+/// A phase's key in the JSON: `conn/s N` is `conn_n`, `MB/s 1` is `mb_1`, `RTT` is `rtt`.
+fn phase_key(phase: &str) -> String {
+    phase
+        .to_lowercase()
+        .replace("conn/s", "conn")
+        .replace("mb/s", "mb")
+        .replace(' ', "_")
 }
 
 fn errors_json(e: &Errors) -> Json {
@@ -1767,6 +1801,7 @@ fn show(v: f64, unit: Unit) -> String {
         Unit::Count => format!("{v:.0}"),
         Unit::MBps => format!("{v:.0}"),
         Unit::Micros if v >= 1e4 => format!("{:.1}ms", v / 1e3),
+        Unit::Micros if v >= 1e3 => format!("{:.2}ms", v / 1e3),
         Unit::Micros => format!("{v:.0}µs"),
         Unit::Bytes if v >= 1e9 => format!("{:.2}GiB", v / (1u64 << 30) as f64),
         Unit::Bytes if v >= 1e6 => format!("{:.1}MiB", v / (1u64 << 20) as f64),
@@ -2267,6 +2302,7 @@ mod tests {
         let table = report.table();
         assert!(table.contains("not built yet: tcpservselect01"), "{table}");
         assert!(table.contains("MB/s 50: 2 timeouts"), "{table}");
+        assert_eq!(phase_key("conn/s N"), "conn_n");
         assert!(table.lines().all(|l| l.chars().count() <= 100), "{table}");
         let json = Json::parse(&report.json().to_string()).expect("the report's JSON parses");
         let Some(Json::Arr(designs)) = json.get("designs") else {
@@ -2274,6 +2310,14 @@ mod tests {
         };
         assert_eq!(designs.len(), 4);
         assert_eq!(designs[2].get("built"), Some(&Json::Bool(false)));
+        let timeouts = designs[0]
+            .get("rounds")
+            .and_then(|r| match r {
+                Json::Arr(rounds) => rounds.first(),
+                _ => None,
+            })
+            .and_then(|r| r.get("errors")?.get("mb_n")?.get("timeout"));
+        assert_eq!(timeouts, Some(&Json::Num(1.0)));
         let ratio = designs[0]
             .get("summary")
             .and_then(|s| s.get("held"))
