@@ -209,8 +209,12 @@ fn zombie_children_die_of_the_signals_rust_ignores_or_catches() {
         .timeout(LIMIT)
         .assert()
         .success()
-        .stdout(predicate::str::contains("WIFSIGNALED, WTERMSIG = 13 (SIGPIPE)"))
-        .stdout(predicate::str::contains("WIFSIGNALED, WTERMSIG = 11 (SIGSEGV)"));
+        .stdout(predicate::str::contains(
+            "WIFSIGNALED, WTERMSIG = 13 (SIGPIPE)",
+        ))
+        .stdout(predicate::str::contains(
+            "WIFSIGNALED, WTERMSIG = 11 (SIGSEGV)",
+        ));
 }
 
 #[test]

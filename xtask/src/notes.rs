@@ -8,12 +8,16 @@
 //!   checks are compared), and the order of lines that two programs printed at the same moment;
 //! - its code references, written `[tcpserv02.rs line 67](../crates/ch5-sigchld/src/bin/
 //!   tcpserv02.rs#L67): `extern "C" fn sig_chld``: the line must contain the quoted code.
-//!   `--update` moves the line number to where the code now is.
+//!   `--update` moves the line number to where the code now is;
+//! - its guarded lines, between the markers `GUARDS_BEGIN` and `GUARDS_END`, list the scenario's
+//!   `[[guard]]`s: each key line, the change that undoes it, and what catches that change
+//!   (`cargo xtask guard` shows it). `--update` writes the list, before the transcript.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use crate::lessons;
+use crate::scenario::{Guard, Scenario};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,6 +31,8 @@ pub struct Args {
 
 const BEGIN: &str = "<!-- transcript: `cargo xtask notes --update` writes what follows -->";
 const END: &str = "<!-- end of transcript -->";
+const GUARDS_BEGIN: &str = "<!-- guards: `cargo xtask notes --update` writes the list below -->";
+const GUARDS_END: &str = "<!-- end of guards -->";
 
 pub fn run(args: Args) -> ExitCode {
     if !args.update && !args.check {
@@ -41,8 +47,11 @@ pub fn run(args: Args) -> ExitCode {
         .iter()
         .map(|(l, _)| (l.name.clone(), note_of(&dir, &l.name)))
         .collect();
-    for (i, (lesson, _)) in all.into_iter().enumerate() {
+    for (i, (lesson, scenario)) in all.into_iter().enumerate() {
         let nav = navigation(&order, i);
+        let guards = scenario
+            .as_ref()
+            .map_or(String::new(), |s| guard_list(&lesson.name, s));
         let Some(path) = note_of(&dir, &lesson.name) else {
             problems.push(format!(
                 "{}: no note course-notes/NN-{}.md",
@@ -74,12 +83,17 @@ pub fn run(args: Args) -> ExitCode {
         };
         let shown = format!("course-notes/{file}");
         if args.update {
-            let updated = fix_references(
-                &replace_transcript(&text, &transcript),
-                &mut problems,
-                &shown,
-            );
-            let updated = replace_navigation(&updated, &nav);
+            // A transcript that differs only in what differs from run to run is kept, so that
+            // an update does not churn every note.
+            let same =
+                current_transcript(&text).is_some_and(|t| normalize(t) == normalize(&transcript));
+            let updated = if same {
+                text.clone()
+            } else {
+                replace_transcript(&text, &transcript)
+            };
+            let updated = fix_references(&updated, &mut problems, &shown);
+            let updated = replace_navigation(&replace_guards(&updated, &guards), &nav);
             if updated != text && std::fs::write(&path, updated).is_err() {
                 problems.push(format!("{shown}: cannot write"));
             }
@@ -101,6 +115,11 @@ pub fn run(args: Args) -> ExitCode {
                 Some(_) => {}
             }
             check_references(&text, &mut problems, &shown);
+            if replace_guards(&text, &guards) != text {
+                problems.push(format!(
+                    "{shown}: the list of guarded lines is stale: run `cargo xtask notes --update`"
+                ));
+            }
             if replace_navigation(&text, &nav) != text {
                 problems.push(format!(
                     "{shown}: the links to the previous and next notes are stale: run `cargo xtask notes --update`"
@@ -193,6 +212,79 @@ fn replace_transcript(note: &str, transcript: &str) -> String {
             format!("{}{block}{}", &note[..start], &note[end + END.len()..])
         }
         _ => format!("{}\n\n{block}\n", note.trim_end()),
+    }
+}
+
+/// The guarded lines as a list: each a code reference (checked like the note's others), the
+/// change that undoes it, why the line is there, and what catches the change.
+fn guard_list(lesson: &str, scenario: &Scenario) -> String {
+    let mut list = String::new();
+    for guard in &scenario.guards {
+        list.push_str(&guard_item(lesson, guard));
+    }
+    list
+}
+
+fn guard_item(lesson: &str, guard: &Guard) -> String {
+    // The file is named from the lesson's folder, as `../unp/src/echo.rs`; the note links it
+    // from course-notes/, as `../crates/unp/src/echo.rs`.
+    let mut parts: Vec<&str> = vec!["crates", lesson];
+    for part in guard.file.split('/') {
+        match part {
+            ".." => drop(parts.pop()),
+            _ => parts.push(part),
+        }
+    }
+    let path = parts.join("/");
+    let line = lines_with(&path, &guard.line).first().copied().unwrap_or(0);
+    let name = path.rsplit('/').next().unwrap_or(&path);
+    let change = guard
+        .change
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let caught = match guard
+        .caught
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["test", target, test] => format!("the test `{test}` in tests/{target}.rs fails"),
+        _ => "a check of the scenario fails".to_string(),
+    };
+    format!(
+        "- [{name} line {line}](../{path}#L{line}): `{}`, changed to `{change}`: {caught}.\n  \
+         What it is for: {}.\n",
+        guard.line, guard.why
+    )
+}
+
+/// The note with its list of guarded lines set to `list`: in place, or before the transcript.
+fn replace_guards(note: &str, list: &str) -> String {
+    if list.is_empty() {
+        return note.to_string();
+    }
+    let block = format!("{GUARDS_BEGIN}\n{list}{GUARDS_END}");
+    match (note.find(GUARDS_BEGIN), note.find(GUARDS_END)) {
+        (Some(start), Some(end)) if start < end => {
+            format!(
+                "{}{block}{}",
+                &note[..start],
+                &note[end + GUARDS_END.len()..]
+            )
+        }
+        _ => {
+            let heading = "## Guarded lines\n\n\
+                Each line the lesson teaches, the change that would undo it, and the check that \
+                then fails; `cargo xtask guard` makes each change in a scratch copy and shows it \
+                caught.\n\n";
+            // Before the heading of the transcript's section, or at the end.
+            let at = note
+                .find(BEGIN)
+                .and_then(|b| note[..b].rfind("\n## ").map(|h| h + 1))
+                .unwrap_or(note.len());
+            format!("{}{heading}{block}\n\n{}", &note[..at], &note[at..])
+        }
     }
 }
 
