@@ -51,6 +51,9 @@ pub struct Args {
     /// N, the concurrent clients of the "N clients" columns (default 50)
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=200))]
     clients: Option<u16>,
+    /// The most clients the "held" column opens (default 2000; 1100 with --quick)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=30000))]
+    held_cap: Option<u32>,
 }
 
 /// A server design: the row's name, the program that is it, and where the book has it.
@@ -62,27 +65,19 @@ struct Design {
 
 /// The rows, in the order the course meets them.
 const DESIGNS: [Design; 4] = [
-    Design {
-        name: "iterative",
-        program: "iterserv",
-        book: "§4.8",
-    },
-    Design {
-        name: "fork",
-        program: "tcpserv04",
-        book: "§5.10",
-    },
-    Design {
-        name: "select",
-        program: "tcpservselect01",
-        book: "§6.8",
-    },
-    Design {
-        name: "poll",
-        program: "tcpservpoll01",
-        book: "§6.11",
-    },
+    design("iterative", "iterserv", "§4.8"),
+    design("fork", "tcpserv04", "§5.10"),
+    design("select", "tcpservselect01", "§6.8"),
+    design("poll", "tcpservpoll01", "§6.11"),
 ];
+
+const fn design(name: &'static str, program: &'static str, book: &'static str) -> Design {
+    Design {
+        name,
+        program,
+        book,
+    }
+}
 
 /// The row every ratio is taken against, as the book's table measures against its own.
 const BASE: &str = "fork";
@@ -119,57 +114,21 @@ const MEM: usize = 9;
 const M: usize = 10;
 
 const METRICS: [Metric; M] = [
-    Metric {
-        key: "conn_per_s_1",
-        heading: "conn/s 1",
-        unit: Unit::Count,
-    },
-    Metric {
-        key: "conn_per_s_n",
-        heading: "conn/s N",
-        unit: Unit::Count,
-    },
-    Metric {
-        key: "mb_per_s_1",
-        heading: "MB/s 1",
-        unit: Unit::MBps,
-    },
-    Metric {
-        key: "mb_per_s_n",
-        heading: "MB/s N",
-        unit: Unit::MBps,
-    },
-    Metric {
-        key: "rtt_p50_us",
-        heading: "RTT p50",
-        unit: Unit::Micros,
-    },
-    Metric {
-        key: "rtt_p99_us",
-        heading: "RTT p99",
-        unit: Unit::Micros,
-    },
-    Metric {
-        key: "held",
-        heading: "held",
-        unit: Unit::Count,
-    },
-    Metric {
-        key: "cpu_us_per_conn",
-        heading: "CPU/conn",
-        unit: Unit::Micros,
-    },
-    Metric {
-        key: "procs_peak",
-        heading: "procs",
-        unit: Unit::Count,
-    },
-    Metric {
-        key: "memory_peak_bytes",
-        heading: "memory",
-        unit: Unit::Bytes,
-    },
+    metric("conn_per_s_1", "conn/s 1", Unit::Count),
+    metric("conn_per_s_n", "conn/s N", Unit::Count),
+    metric("mb_per_s_1", "MB/s 1", Unit::MBps),
+    metric("mb_per_s_n", "MB/s N", Unit::MBps),
+    metric("rtt_p50_us", "RTT p50", Unit::Micros),
+    metric("rtt_p99_us", "RTT p99", Unit::Micros),
+    metric("held", "held", Unit::Count),
+    metric("cpu_us_per_conn", "CPU/conn", Unit::Micros),
+    metric("procs_peak", "procs", Unit::Count),
+    metric("memory_peak_bytes", "memory", Unit::Bytes),
 ];
+
+const fn metric(key: &'static str, heading: &'static str, unit: Unit) -> Metric {
+    Metric { key, heading, unit }
+}
 
 /// How long and how hard: the full run, or `--quick`.
 #[derive(Clone, Copy)]
@@ -196,7 +155,9 @@ impl Plan {
             phase: Duration::from_millis(if quick { 200 } else { 1000 }),
             timeout: Duration::from_secs(1),
             // Past FD_SETSIZE (1024), so that select's limit shows; --quick just past it.
-            held_cap: if quick { 1100 } else { 2000 },
+            held_cap: args
+                .held_cap
+                .map_or(if quick { 1100 } else { 2000 }, |c| c as usize),
             held_time: Duration::from_secs(if quick { 4 } else { 10 }),
         }
     }
@@ -1491,7 +1452,9 @@ impl Report {
             None => "-".to_string(),
             Some(_) if d == self.base() => "1".to_string(),
             Some(s) => {
-                let (med, lo, hi) = (ratio(s.median), ratio(s.min), ratio(s.max));
+                // One form for the three figures of a cell, chosen by the median.
+                let small = s.median < 0.095;
+                let [med, lo, hi] = [s.median, s.min, s.max].map(|v| ratio(v, small));
                 if lo == hi {
                     med
                 } else {
@@ -1530,7 +1493,8 @@ impl Report {
                 }
             }
             for (why, held) in stops {
-                out += &format!("  {:<10}{}: {why}\n", design.name, held.join(", "));
+                let text = format!("{}: {why}", held.join(", "));
+                out += &wrap(&format!("  {:<10}", design.name), &text);
             }
         }
         out += &format!(
@@ -1561,17 +1525,19 @@ impl Report {
                     format!("{phase}: {} (first: {first})", kinds.join(", "))
                 })
                 .collect();
-            let text = if phases.is_empty() {
-                "none".to_string()
-            } else {
-                phases.join("\n            ")
-            };
-            out += &format!("  {:<10}{text}\n", design.name);
+            if phases.is_empty() {
+                out += &format!("  {:<10}none\n", design.name);
+            }
+            for (i, phase) in phases.iter().enumerate() {
+                let name = if i == 0 { design.name } else { "" };
+                out += &wrap(&format!("  {name:<10}"), phase);
+            }
         }
         for (d, design) in DESIGNS.iter().enumerate() {
             for (round, r) in self.results[d].iter().enumerate() {
                 if let Some(f) = r.as_ref().and_then(|r| r.failure.as_ref()) {
-                    out += &format!("  {:<10}round {}: {f}\n", design.name, round + 1);
+                    let text = format!("round {}: {f}", round + 1);
+                    out += &wrap(&format!("  {:<10}", design.name), &text);
                 }
             }
         }
@@ -1749,6 +1715,29 @@ fn machine_line(network: Network, p: &Plan) -> String {
     )
 }
 
+/// `first` then `text`, folded at spaces to fit 100 columns, the lines after the first
+/// indented as far as `first` is long.
+fn wrap(first: &str, text: &str) -> String {
+    let indent = first.chars().count();
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split(' ') {
+        if !empty && line.chars().count() + 1 + word.chars().count() > 100 {
+            out += &line;
+            out += "\n";
+            line = " ".repeat(indent);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line += word;
+        empty = false;
+    }
+    out + &line + "\n"
+}
+
 /// A metric's heading in two lines: `conn/s` over `50`, or nothing over `held`.
 fn heading(m: usize, n: usize) -> (String, String) {
     let h = METRICS[m].heading.replace(" N", &format!(" {n}"));
@@ -1809,15 +1798,14 @@ fn show(v: f64, unit: Unit) -> String {
     }
 }
 
-/// A ratio in a few characters: 12, 3.4, 0.56, or 1/33 for the small ones (one process
-/// against a thousand reads better as 1/1000 than as 0.001).
-fn ratio(v: f64) -> String {
+/// A ratio in a few characters: 12, 3.4, 0.56; or, when `small`, 1/33 (one process against
+/// a thousand reads better as 1/1000 than as 0.001).
+fn ratio(v: f64, small: bool) -> String {
     match v {
+        v if small && v > 0.0 && v < 1.0 => format!("1/{:.0}", 1.0 / v),
         v if v >= 100.0 => format!("{v:.0}"),
         v if v >= 10.0 => format!("{v:.1}"),
-        v if v >= 0.095 => format!("{v:.2}"),
-        v if v > 0.0 => format!("1/{:.0}", 1.0 / v),
-        v => format!("{v}"),
+        v => format!("{v:.2}"),
     }
 }
 
@@ -2225,6 +2213,14 @@ mod tests {
     }
 
     #[test]
+    fn small_ratios_read_as_fractions() {
+        assert_eq!(ratio(0.0005, true), "1/2000");
+        assert_eq!(ratio(0.083, false), "0.08");
+        assert_eq!(ratio(12.34, false), "12.3");
+        assert_eq!(ratio(1.5, true), "1.50");
+    }
+
+    #[test]
     fn percentiles_and_spreads() {
         let v: Vec<f64> = (1..=100).map(f64::from).collect();
         assert_eq!(percentile(&v, 0.5), Some(50.0));
@@ -2278,6 +2274,7 @@ mod tests {
             json: true,
             rounds: Some(2),
             clients: None,
+            held_cap: None,
         });
         let mut run = RunResult::default();
         for (m, v) in run.values.iter_mut().enumerate() {
@@ -2304,6 +2301,15 @@ mod tests {
         assert!(table.contains("MB/s 50: 2 timeouts"), "{table}");
         assert_eq!(phase_key("conn/s N"), "conn_n");
         assert!(table.lines().all(|l| l.chars().count() <= 100), "{table}");
+        let folded = wrap("  poll      ", &"word ".repeat(40));
+        assert!(folded.lines().count() > 1, "{folded}");
+        assert!(folded.lines().all(|l| l.chars().count() <= 100), "{folded}");
+        assert!(
+            folded
+                .lines()
+                .nth(1)
+                .is_some_and(|l| l.starts_with("            word"))
+        );
         let json = Json::parse(&report.json().to_string()).expect("the report's JSON parses");
         let Some(Json::Arr(designs)) = json.get("designs") else {
             panic!("no designs in {json:?}");
