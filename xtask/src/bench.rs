@@ -8,7 +8,9 @@
 //! next), or, where no namespace can be made, on 127.0.0.1 with a free port. The load client
 //! is this module: threads that enter the server's namespace, then connect with blocking
 //! sockets whose every wait has a timeout. Every echoed byte is compared with what was sent;
-//! every failure is counted by kind and shown.
+//! every failure is counted by kind and shown. The client uses std's sockets, unlike the
+//! lessons: it teaches nothing, and what std hides (EINTR retried, SIGPIPE ignored) is what a
+//! load client wants.
 //!
 //! A round runs each design once, in an order that rotates from round to round, so that a
 //! slow moment of the machine (two cores shared with others) falls on every design in turn.
@@ -311,10 +313,10 @@ fn build(found: &[Option<String>]) -> Result<PathBuf, String> {
 /// Raise this process's descriptor limit to its hard limit (the load client holds every
 /// connection of the "held" phase), and return the soft limit as it was: the servers get
 /// that one, the limit they would have if started from the same shell.
-fn raise_nofile() -> nix::Result<(u64, u64)> {
+fn raise_nofile() -> nix::Result<u64> {
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
     setrlimit(Resource::RLIMIT_NOFILE, hard, hard)?;
-    Ok((soft, hard))
+    Ok(soft)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -372,7 +374,7 @@ struct RunResult {
 }
 
 /// Run one design once: start its server, drive it through every phase, kill it.
-fn measure(path: &Path, plan: &Plan, network: Network, nofile: (u64, u64)) -> RunResult {
+fn measure(path: &Path, plan: &Plan, network: Network, nofile: u64) -> RunResult {
     let mut r = RunResult::default();
     let net = match network {
         Network::Namespaces => match host_net() {
@@ -389,7 +391,7 @@ fn measure(path: &Path, plan: &Plan, network: Network, nofile: (u64, u64)) -> Ru
         .and_then(|n| n.hosts.first())
         .and_then(|h| h.ns.as_ref())
         .map(|ns| ns.raw_fd());
-    let mut server = match Server::start(path, ns, nofile.0) {
+    let mut server = match Server::start(path, ns, nofile) {
         Ok(s) => s,
         Err(e) => {
             r.failure = Some(e);
@@ -438,8 +440,8 @@ fn phases(
     let cpu1 = cpu_ticks(server.pid)?;
     let conns = c1.connects + cn.connects;
     let seconds = (cpu1 - cpu0) as f64 / procfs::ticks_per_second() as f64;
-    r.values[CONN_1] = Some(c1.rate());
-    r.values[CONN_N] = Some(cn.rate());
+    r.values[CONN_1] = Some(c1.conns_per_s());
+    r.values[CONN_N] = Some(cn.conns_per_s());
     r.values[CPU] = (conns > 0).then(|| seconds * 1e6 / conns as f64);
     r.errors.push(("conn/s 1", c1.errors));
     r.errors.push(("conn/s N", cn.errors));
@@ -453,12 +455,12 @@ fn phases(
     ready(t)?;
     step("MB/s 1");
     let m1 = throughput(t, 1, plan.phase);
-    r.values[MB_1] = Some(m1.rate() / 1e6);
+    r.values[MB_1] = Some(m1.mb_per_s());
     r.errors.push(("MB/s 1", m1.errors));
     ready(t)?;
     step("N");
     let mn = throughput(t, n, plan.phase);
-    r.values[MB_N] = Some(mn.rate() / 1e6);
+    r.values[MB_N] = Some(mn.mb_per_s());
     r.errors.push(("MB/s N", mn.errors));
     ready(t)?;
     step("held");
@@ -612,8 +614,17 @@ struct Phase {
 }
 
 impl Phase {
-    fn rate(&self) -> f64 {
-        let n = if self.bytes > 0 { self.bytes } else { self.ok };
+    /// Connections a second that echoed their line.
+    fn conns_per_s(&self) -> f64 {
+        self.per_s(self.ok)
+    }
+
+    /// Megabytes (10^6 bytes) a second echoed right.
+    fn mb_per_s(&self) -> f64 {
+        self.per_s(self.bytes) / 1e6
+    }
+
+    fn per_s(&self, n: u64) -> f64 {
         if self.seconds > 0.0 {
             n as f64 / self.seconds
         } else {
