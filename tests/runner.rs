@@ -214,6 +214,25 @@ fn an_unknown_lesson_gets_the_list_and_exit_2() {
         );
 }
 
+/// Every lesson names the lines it teaches, with the change that undoes each (issue 14): a new
+/// lesson without `[[guard]]`s fails here. `cargo xtask guard` (in CI) then makes each change.
+#[test]
+fn every_lesson_lists_its_guarded_lines() {
+    let out = xtask().args(["guard", "--list"]).assert().success();
+    let listed = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for lesson in lessons() {
+        assert!(
+            listed.lines().any(|l| l.starts_with(&format!("{lesson} "))),
+            "{lesson} lists no [[guard]] in its scenario; guard --list printed:\n{listed}"
+        );
+    }
+    xtask()
+        .args(["guard", "ch99-nothing"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no lesson named `ch99-nothing`"));
+}
+
 #[test]
 fn a_mistyped_lesson_gets_did_you_mean_and_exit_2() {
     xtask()

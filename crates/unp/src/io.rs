@@ -82,12 +82,6 @@ impl<'fd> Readline<'fd> {
         }
         Ok(n)
     }
-
-    /// True when bytes are waiting in the buffer: a `select` on the descriptor would not
-    /// see them (UNP §6.5 warns about exactly this).
-    pub fn has_buffered(&self) -> bool {
-        self.start < self.end
-    }
 }
 
 #[cfg(test)]
