@@ -54,6 +54,14 @@ fn install(signo: Signal, func: Sigfunc, flags: SaFlags) -> SigAction {
 pub fn sig_write(prefix: &str, n: i64, suffix: &str) {
     let saved = nix::errno::Errno::last();
     let mut buf = [0u8; 128];
+    let line = sig_line(prefix, n, suffix, &mut buf);
+    // A failed write cannot be reported from here; the line is simply lost.
+    let _ = nix::unistd::write(std::io::stdout(), line);
+    saved.set();
+}
+
+/// The line `sig_write` writes, built in `buf`: cut at its 128 bytes rather than overflow it.
+fn sig_line<'b>(prefix: &str, n: i64, suffix: &str, buf: &'b mut [u8; 128]) -> &'b [u8] {
     let mut len = 0;
     for part in [
         prefix.as_bytes(),
@@ -64,9 +72,7 @@ pub fn sig_write(prefix: &str, n: i64, suffix: &str) {
         buf[len..len + take].copy_from_slice(&part[..take]);
         len += take;
     }
-    // A failed write cannot be reported from here; the line is simply lost.
-    let _ = nix::unistd::write(std::io::stdout(), &buf[..len]);
-    saved.set();
+    &buf[..len]
 }
 
 /// Format `n` in decimal into `digits`, without allocating.
@@ -98,12 +104,26 @@ pub fn _exit(status: i32) -> ! {
 
 #[cfg(test)]
 mod tests {
-    use super::itoa;
+    use super::{itoa, sig_line};
 
     #[test]
     fn itoa_formats_like_printf() {
         for n in [0, 7, -7, 42, 1_234_567, i64::MAX, i64::MIN] {
             assert_eq!(itoa(n, &mut [0; 20]), n.to_string().as_bytes());
         }
+    }
+
+    #[test]
+    fn sig_line_joins_its_parts_and_cuts_what_does_not_fit() {
+        let mut buf = [0; 128];
+        assert_eq!(
+            sig_line("child ", 4242, " terminated\n", &mut buf),
+            b"child 4242 terminated\n"
+        );
+        let long = "x".repeat(120);
+        let line = sig_line(&long, -123_456, " terminated\n", &mut buf).to_vec();
+        assert_eq!(line.len(), 128, "cut at the buffer's size, not beyond it");
+        assert_eq!(&line[..120], long.as_bytes());
+        assert_eq!(&line[120..], b"-123456 ");
     }
 }
