@@ -94,9 +94,10 @@ fn diff_between_successive_lessons_is_short() {
             programs >= 1,
             "{pair:?} shows each program of the later lesson:\n{text}"
         );
-        // Per program shown, a lesson changes tens of lines, not hundreds.
+        // Per program shown, a lesson changes tens of lines, not hundreds: at most about a
+        // hundred where it rewrites a loop (tcpserv04's accept and fork become select's).
         assert!(
-            changed_lines(&text) <= 80 * programs,
+            changed_lines(&text) <= 120 * programs,
             "{pair:?}: {} lines",
             changed_lines(&text)
         );

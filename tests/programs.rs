@@ -19,12 +19,15 @@ use nix::unistd::Pid;
 use predicates::prelude::*;
 
 /// Every TCP echo server of the course.
-const SERVERS: [&str; 5] = [
+const SERVERS: [&str; 8] = [
     "iterserv",
     "tcpserv01",
     "tcpserv02",
     "tcpserv03",
     "tcpserv04",
+    "tcpservselect01",
+    "tcpservselect02",
+    "tcpservpoll01",
 ];
 /// Every TCP echo client that echoes all its input back (tcpcli_select01 loses what is in flight
 /// at EOF, by design; tcpcli11 pauses a second per line, and is tested in tests/sigpipe.rs).
@@ -135,6 +138,11 @@ fn bad_arguments_print_usage_and_exit_2() {
         ("tcpcli_abort", &[]),
         ("tcpcli_abort", &["127.0.0.1", "--port"]),
         ("tcpcli_abort", &["127.0.0.1", "extra"]),
+        ("tcpservselect01", &["--port", "x"]),
+        ("tcpservselect02", &["--bind", "::1"]),
+        ("tcpservpoll01", &["--backlog"]),
+        ("tcpcli_dos", &[]),
+        ("tcpcli_dos", &["127.0.0.1", "--flood=yes"]),
     ];
     for (name, args) in cases {
         Command::new(bin(name))
@@ -153,9 +161,13 @@ fn bad_arguments_print_usage_and_exit_2() {
 /// with `inet_pton error for ADDR` (err_quit, exit 1): the usage was right, the address not.
 #[test]
 fn clients_given_a_bad_address_say_inet_pton_error_and_exit_1() {
-    let clients = CLIENTS
-        .iter()
-        .chain(&["tcpcli11", "tcpcli_select01", "chatcli", "tcpcli_abort"]);
+    let clients = CLIENTS.iter().chain(&[
+        "tcpcli11",
+        "tcpcli_select01",
+        "chatcli",
+        "tcpcli_abort",
+        "tcpcli_dos",
+    ]);
     for name in clients {
         for addr in ["999.0.0.1", "::1", "localhost", "127.0.0"] {
             Command::new(bin(name))
@@ -174,7 +186,7 @@ fn clients_report_a_refused_connection_and_exit_1() {
     let port = closed_port();
     for name in CLIENTS
         .iter()
-        .chain(&["tcpcli11", "tcpcli_select01", "tcpcli_abort"])
+        .chain(&["tcpcli11", "tcpcli_select01", "tcpcli_abort", "tcpcli_dos"])
     {
         client(name, port)
             .write_stdin("hello\n")

@@ -12,12 +12,15 @@ use std::time::Instant;
 use common::{Server, bin, children, echo_all, ended, state, wait_for, zombies};
 use nix::sys::socket::{setsockopt, sockopt};
 
-const SERVERS: [&str; 5] = [
+const SERVERS: [&str; 8] = [
     "iterserv",
     "tcpserv01",
     "tcpserv02",
     "tcpserv03",
     "tcpserv04",
+    "tcpservselect01",
+    "tcpservselect02",
+    "tcpservpoll01",
 ];
 
 /// How many descriptors the process has open.
@@ -100,7 +103,7 @@ fn servers_survive_resets_idle_clients_and_odd_input_and_leak_nothing() {
 
 #[test]
 fn five_hundred_concurrent_clients_get_byte_exact_echoes() {
-    for name in ["tcpserv04", "iterserv"] {
+    for name in ["tcpserv04", "iterserv", "tcpservselect01", "tcpservpoll01"] {
         let s = Server::start(name, &[]);
         wait_for("the parent in accept", || state(s.pid()) == Some('S'));
         let before = fds(s.pid());

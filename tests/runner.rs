@@ -332,6 +332,11 @@ fn a_malformed_scenario_gets_one_line_naming_file_step_and_mistake() {
             "step 1:",
             "no lesson has a program `nosuchprogram`",
         ),
+        (
+            format!("{SERVER_STEP}expect = [{{ counter = \"Udp.InDatagrams + \", min = 1 }}]\n"),
+            "step 1:",
+            "is not GROUP.NAME (as Udp.InDatagrams) or a sum of them",
+        ),
         (String::new(), "", "no [[step]]"),
     ];
     for (body, step, mistake) in cases {
@@ -496,6 +501,40 @@ expect = [{ refs = 1, tcp = "ESTABLISHED", side = "server" }, { fds = 1, of = "c
     let stdout = run_failing(&wrong);
     assert!(
         stdout.contains("is held by 2 descriptors; saw: descriptors per socket: 1"),
+        "{stdout}"
+    );
+}
+
+/// `state` with `wchan` checks where in the kernel a process sleeps, as ps's WCHAN shows it:
+/// a server asleep in accept is not asleep in select, nor in a write.
+#[test]
+fn a_state_check_names_the_kernel_function_a_process_sleeps_in() {
+    let steps = format!(
+        "{SERVER_STEP}{}",
+        r#"
+[[step]]
+say = "asleep in accept"
+wait = [{ state = "S", of = "serv", wchan = "inet_csk_accept" }]
+timeout = 1
+"#
+    );
+    let path = scenario_file(&steps);
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--scenario"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    std::fs::remove_file(&path).expect("remove");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("is in state S, asleep in inet_csk_accept"),
+        "{stdout}"
+    );
+    let wrong = scenario_file(&steps.replace("inet_csk_accept", "do_select"));
+    let stdout = run_failing(&wrong);
+    assert!(
+        stdout.contains("asleep in do_select; saw: state S in inet_csk_accept (still"),
         "{stdout}"
     );
 }
@@ -885,4 +924,67 @@ fn a_lesson_that_does_not_build_is_one_line_and_exit_1() {
         .stderr(predicate::str::starts_with(
             "error: cargo could not build ch5-sigchld",
         ));
+}
+
+/// `{tmp}` is a folder of the run's own: programs on it find each other's files (a Unix-domain
+/// socket's), two runs at once never share it, and it is gone when the run ends. In stable mode
+/// it reads the same on every machine.
+#[test]
+fn tmp_is_the_runs_own_folder_and_goes_with_the_run() {
+    let path = scenario_file(
+        r#"
+[[step]]
+say = "A server binds a pathname in the run's folder."
+start = "unixstrserv01 --path {tmp}/unix.str"
+as = "serv"
+wait = [{ printed = "bound to", by = "serv" }, { unix = "LISTENING", count = 1 }]
+
+[[step]]
+say = "A client finds it there."
+start = "unixstrcli01 --path {tmp}/unix.str"
+as = "cli"
+wait = [{ unix = "CONNECTED", count = 2 }]
+"#,
+    );
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--scenario"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}");
+    let bound = stdout
+        .lines()
+        .find_map(|l| l.split("bound to ").nth(1))
+        .expect("the server's line")
+        .trim()
+        .to_string();
+    // The Unix table marks its rows as the others do: the listener is new in the first step.
+    let new_listener = stdout
+        .lines()
+        .any(|l| l.trim_start().starts_with("+ unix") && l.contains("LISTENING"));
+    assert!(new_listener, "{stdout}");
+    assert!(!stdout.contains("(no socket to show)"), "{stdout}");
+    let dir = Path::new(&bound).parent().expect("a folder").to_path_buf();
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    assert!(name.starts_with("unp-lab."), "{bound}");
+    assert!(!dir.exists(), "{} is left after the run", dir.display());
+
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--stable", "--scenario"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    std::fs::remove_file(&path).expect("remove");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("bound to /tmp/unp-lab.NNNNNNN/unix.str"),
+        "{stdout}"
+    );
+    let real = stdout
+        .split("unp-lab.")
+        .skip(1)
+        .any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+    assert!(!real, "the real folder shows in stable mode: {stdout}");
 }

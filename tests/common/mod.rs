@@ -43,9 +43,19 @@ pub fn bin(name: &str) -> PathBuf {
     bin_dir().join(name)
 }
 
-/// `Command` for a program of the workspace.
+/// `Command` for a program of the workspace. It dies with the test: a test process that is
+/// killed (a harness's timeout, cargo-mutants) runs no Drop, and would leave it running.
 pub fn cmd(name: &str) -> Command {
-    Command::new(bin(name))
+    let mut command = Command::new(bin(name));
+    // SAFETY: between fork and exec the closure calls only prctl(2), which is async-signal-safe,
+    // and allocates nothing. The signal comes when the thread that spawned the program ends:
+    // the test's own thread, which outlives every program it starts.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
+        });
+    }
+    command
 }
 
 /// How long a test waits for a program to print a line or to end before it fails, saying what

@@ -5,7 +5,9 @@
 //! and of b shown before it, from which it differs in the fewest lines. So tcpserv02 is shown
 //! against ch5-fork-server's tcpserv01, and tcpserv03 against tcpserv02: each diff is one
 //! lesson's step. A program that is mostly new, or has no program of its role before it, is only
-//! named. With one lesson named, a is the lesson before it in course order; the first lesson has
+//! named. A program whose header names its ancestor (`//! Changes from tcpserv04: ...`, or
+//! `from ch5-fork-server's tcpcli01`) is shown against that one, however much it changed: the
+//! author's word beats the count of lines. With one lesson named, a is the lesson before it in course order; the first lesson has
 //! none, and its programs are all new. With a later than b, the diff goes backwards: each program
 //! of b against its closest in a and the lessons between, so the lines b lacks show as removed.
 
@@ -86,11 +88,13 @@ pub fn run(args: Args) -> ExitCode {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let mut out = std::io::stdout().lock();
     for program in programs(&order[b]) {
-        let closest = closest(&candidates, &program);
+        let closest = declared(&candidates, &program).or_else(|| closest(&candidates, &program));
         let shared = closest.as_ref().map_or(0, |(_, e)| e.len() - changes(e));
+        let named = declared(&candidates, &program).is_some();
         match closest {
-            // Under a fifth of its lines shared: a diff would be only noise. Just name it.
-            Some((base, e)) if shared * 5 >= program.lines.len() => {
+            // Under a fifth of its lines shared: a diff would be only noise, unless the program
+            // names this ancestor itself. Otherwise just name it.
+            Some((base, e)) if named || shared * 5 >= program.lines.len() => {
                 print_diff(&mut out, &candidates[base], &program, &e, color)
             }
             _ => new(&mut out, &program),
@@ -124,6 +128,20 @@ fn new(out: &mut impl Write, program: &Program) {
     );
 }
 
+/// The candidate `program`'s header names as its ancestor (`//! Changes from NAME:`, `from
+/// LESSON's NAME:` or `from NAME (LESSON):`), with the edits between them.
+fn declared(candidates: &[Program], program: &Program) -> Option<(usize, Vec<Edit>)> {
+    let header = program
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("//! Changes from "))?;
+    let words = header.split(':').next()?.split_whitespace();
+    let i = words
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '_'))
+        .find_map(|w| candidates.iter().position(|c| c.name() == w))?;
+    Some((i, edits(&candidates[i].lines, &program.lines)))
+}
+
 /// The candidate of `program`'s role it differs least from, with the edits between them.
 fn closest(candidates: &[Program], program: &Program) -> Option<(usize, Vec<Edit>)> {
     candidates
@@ -147,6 +165,14 @@ fn unknown(name: &str) -> ExitCode {
         lessons::list()
     );
     ExitCode::from(2)
+}
+
+impl Program {
+    /// The program's name: its file's, as the book names it.
+    fn name(&self) -> &str {
+        let file = self.path.rsplit('/').next().unwrap_or(&self.path);
+        file.strip_suffix(".rs").unwrap_or(file)
+    }
 }
 
 /// The lesson's programs, `crates/<lesson>/src/bin/*.rs`, in the order its scenario first

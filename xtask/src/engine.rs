@@ -75,6 +75,16 @@ struct Run<'a> {
 /// How often conditions are checked while a step waits.
 const POLL: Duration = Duration::from_millis(5);
 
+/// `{tmp}`: the run's own folder, named after the runner's pid so that runs at the same time
+/// never share it. Programs on every host see the same file system, so a file one makes (a
+/// Unix-domain socket's) is where another finds it; the folder and all in it go when the run
+/// ends. Always in /tmp, as the book's paths are, and the pid written with 7 digits (pid_max
+/// is at most 4194304), so that a path's length, which a program may print, is the same in
+/// every run.
+pub fn run_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("/tmp/unp-lab.{:07}", std::process::id()))
+}
+
 pub fn play<W: Write>(
     scenario: &Scenario,
     setup: &Setup,
@@ -100,7 +110,9 @@ pub fn play<W: Write>(
         step_frames: 0,
         tcpdump: Default::default(),
     };
-    let outcome = steps(scenario, &mut run, p, started);
+    // Whatever an earlier play of this run (a --step replay) left in the run's folder is gone.
+    let _ = std::fs::remove_dir_all(run_dir());
+    let mut outcome = steps(scenario, &mut run, p, started);
     if let (Some(path), Some(lab)) = (setup.pcap, &run.lab) {
         let frames = lab.capture.frames();
         match crate::wire::write_pcap(path, lab.capture.started, &frames) {
@@ -111,10 +123,13 @@ pub fn play<W: Write>(
             )),
             Err(e) => {
                 p.line(&format!("error: cannot write {}: {e}", path.display()));
-                return Outcome::Failed;
+                outcome = Outcome::Failed;
             }
         }
     }
+    // Every program is ended and reaped first, so that none is left writing in the folder.
+    drop(run);
+    let _ = std::fs::remove_dir_all(run_dir());
     outcome
 }
 
@@ -470,10 +485,17 @@ impl Run<'_> {
         }
     }
 
-    /// `{port}`, `{host}` (the address of `host`, where the program runs) and `{NAME}` (the
-    /// address of host NAME) in a program's argument.
+    /// `{port}`, `{host}` (the address of `host`, where the program runs), `{NAME}` (the
+    /// address of host NAME) and `{tmp}` (the run's folder, made when first named) in a
+    /// program's argument.
     fn fill(&self, arg: &str, host: &str) -> String {
         let mut arg = arg.replace("{port}", &self.setup.port.to_string());
+        if arg.contains("{tmp}") {
+            let dir = run_dir();
+            // Made once, left to the programs; a failure shows as theirs (ENOENT at bind).
+            let _ = std::fs::create_dir_all(&dir);
+            arg = arg.replace("{tmp}", &dir.to_string_lossy());
+        }
         for h in self.setup.hosts {
             let addr = h.addr.to_string();
             if h.name == host {
@@ -723,8 +745,15 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 .collect();
             holds(seen.is_empty(), seen.join(", "))
         }
-        Cond::State { of, state } => match snap.proc(progs.get(of).pid) {
-            Some(p) => holds(p.state == *state, format!("state {}", p.state)),
+        Cond::State { of, state, wchan } => match snap.proc(progs.get(of).pid) {
+            Some(p) => match wchan {
+                None => holds(p.state == *state, format!("state {}", p.state)),
+                // The compiler may have renamed the function: poll_schedule_timeout.constprop.0
+                Some(w) => holds(
+                    p.state == *state && p.wchan.split('.').next() == Some(w.as_str()),
+                    format!("state {} in {}", p.state, p.wchan),
+                ),
+            },
             None => Err(format!("no process {of}")),
         },
         Cond::Zombies { of, n } => {
@@ -909,9 +938,8 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 return Ok(()); // not run: `report` says so
             };
             let counters = lab.counters(host).map_err(|e| e.to_string())?;
-            let Some(&v) = counters.get(name) else {
-                return Err(format!("{host} has no counter {name}"));
-            };
+            let v = crate::lab::counter_sum(&counters, name)
+                .map_err(|missing| format!("{host} has no counter {missing}"))?;
             holds(
                 min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m),
                 format!("{v}"),
@@ -947,8 +975,12 @@ fn describe(cond: &Cond, progs: &Programs) -> String {
                 n_of(*n, "line", "lines")
             )
         }
-        Cond::State { of, state } => {
-            format!("{of} (pid {}) is in state {state}", progs.get(of).pid)
+        Cond::State { of, state, wchan } => {
+            let pid = progs.get(of).pid;
+            let asleep = wchan
+                .as_ref()
+                .map_or(String::new(), |w| format!(", asleep in {w}"));
+            format!("{of} (pid {pid}) is in state {state}{asleep}")
         }
         Cond::Zombies { of, n } => {
             format!("{of} has {}", n_of(*n, "zombie child", "zombie children"))

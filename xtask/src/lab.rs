@@ -130,8 +130,34 @@ fn parse_snmp(text: &str) -> std::collections::HashMap<String, u64> {
     counters
 }
 
+/// The value of `expr`, one counter (`Udp.InDatagrams`) or a sum of them (`Udp.InDatagrams +
+/// Udp.RcvbufErrors`); `Err` names the first counter the host does not have.
+pub fn counter_sum(
+    counters: &std::collections::HashMap<String, u64>,
+    expr: &str,
+) -> Result<u64, String> {
+    expr.split('+').map(str::trim).try_fold(0u64, |sum, name| {
+        let v = counters.get(name).ok_or_else(|| name.to_string())?;
+        Ok(sum + v)
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_counter_sum_adds_its_counters_and_names_a_missing_one() {
+        let c = super::parse_snmp("Udp: InDatagrams RcvbufErrors\nUdp: 12 766\n");
+        assert_eq!(super::counter_sum(&c, "Udp.InDatagrams"), Ok(12));
+        assert_eq!(
+            super::counter_sum(&c, "Udp.InDatagrams + Udp.RcvbufErrors"),
+            Ok(778)
+        );
+        assert_eq!(
+            super::counter_sum(&c, "Udp.InDatagrams + Udp.NoPorts"),
+            Err("Udp.NoPorts".to_string())
+        );
+    }
+
     #[test]
     fn snmp_pairs_names_with_values() {
         let text = "Udp: InDatagrams NoPorts RcvbufErrors\nUdp: 12 3 766\n";

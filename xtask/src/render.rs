@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
 use crate::programs::Line;
-use crate::state::{ProcRow, Signals, Snapshot, SockRow};
+use crate::state::{ProcRow, Signals, Snapshot, SockRow, UnixRow};
 
 /// At most this many lines of one program's output are shown per step.
 const MAX_OUTPUT: usize = 12;
@@ -35,7 +35,12 @@ pub struct Printer<W: Write> {
     /// The terminal's width, when known (COLUMNS, or the terminal itself): narrations are
     /// rewrapped to it and longer lines cut, so a step fits a projector's 80 columns.
     width: Option<usize>,
+    /// The run's folder (`{tmp}`), which stable mode writes as STABLE_RUN_DIR.
+    run_dir: String,
 }
+
+/// The run's folder as stable mode writes it, whatever the pid: as long as the real name.
+const STABLE_RUN_DIR: &str = "/tmp/unp-lab.NNNNNNN";
 
 /// The placeholders of stable mode.
 #[derive(Default)]
@@ -69,6 +74,7 @@ impl<W: Write> Printer<W> {
             legend_shown: false,
             muted: false,
             width: None,
+            run_dir: crate::engine::run_dir().to_string_lossy().into_owned(),
         };
         p.pid(std::process::id() as i32); // the runner is p0
         p
@@ -249,8 +255,8 @@ impl<W: Write> Printer<W> {
         let prev = std::mem::replace(&mut self.prev, snap.clone());
         self.processes(snap, &prev);
         self.sockets(snap, &prev);
-        if !snap.unix.is_empty() {
-            self.unix(snap);
+        if !snap.unix.is_empty() || !prev.unix.is_empty() {
+            self.unix(snap, &prev);
         }
     }
 
@@ -271,7 +277,7 @@ impl<W: Write> Printer<W> {
                 p.wchan.clone(),
                 {
                     let shown = self.port(self.port);
-                    p.command
+                    self.paths(&p.command)
                         .replace(&format!("--port {}", self.port), &format!("--port {shown}"))
                 },
             ];
@@ -353,7 +359,9 @@ impl<W: Write> Printer<W> {
             rows.push((mark, cells));
         }
         let _ = writeln!(self.out);
-        if rows.len() == 1 && old_time_waits == 0 {
+        // With Unix sockets only, their table follows: "no socket" would say otherwise.
+        let unix = !snap.unix.is_empty() || !prev.unix.is_empty();
+        if rows.len() == 1 && old_time_waits == 0 && !unix {
             let _ = writeln!(self.out, "  (no socket to show)");
         } else if rows.len() > 1 {
             self.table(&rows);
@@ -432,8 +440,9 @@ impl<W: Write> Printer<W> {
         self.table(&rows);
     }
 
-    /// Unix-domain sockets, in netstat -x's terms, with the inode of each one's peer.
-    fn unix(&mut self, snap: &Snapshot) {
+    /// Unix-domain sockets, in netstat -x's terms, with the inode of each one's peer; marked
+    /// against the previous step's like the other tables.
+    fn unix(&mut self, snap: &Snapshot, prev: &Snapshot) {
         let header = [
             "HOST",
             "Proto",
@@ -447,7 +456,22 @@ impl<W: Write> Printer<W> {
             "PID/Program",
         ];
         let mut rows = vec![(Mark::Same, header.map(String::from))];
-        for u in &snap.unix {
+        let key = |u: &UnixRow| (u.host.clone(), u.inode);
+        let mut socks = marked(&snap.unix, &prev.unix, key, |a, b| a.state != b.state);
+        // sock_diag lists them in no useful order: listening sockets first, then by owner (the
+        // order the programs started in), so that the table and its placeholders are the same
+        // in every run.
+        let order = |u: &UnixRow| {
+            let owner = u.owner.as_ref().map_or(i32::MAX, |(pid, _)| *pid);
+            (u.state != "LISTENING", owner, u.path.is_empty())
+        };
+        let gone = socks
+            .iter()
+            .position(|(m, _)| *m == Mark::Gone)
+            .unwrap_or(socks.len());
+        socks[..gone].sort_by_key(|(_, u)| order(u));
+        socks[gone..].sort_by_key(|(_, u)| order(u));
+        for (mark, u) in socks {
             let owner = match &u.owner {
                 Some((pid, name)) => format!("{}/{name}", self.pid(*pid)),
                 None => "-".to_string(),
@@ -463,10 +487,10 @@ impl<W: Write> Printer<W> {
                 u.state.to_string(),
                 inode,
                 peer,
-                u.path.clone(),
+                self.text(&u.path), // a path may hold the run's folder, or a pid
                 owner,
             ];
-            rows.push((Mark::Same, cells));
+            rows.push((mark, cells));
         }
         let _ = writeln!(self.out);
         self.table(&rows);
@@ -590,12 +614,21 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// A path in the run's folder, as stable mode writes it.
+    fn paths(&self, text: &str) -> String {
+        match self.stable {
+            Some(_) => text.replace(&self.run_dir, STABLE_RUN_DIR),
+            None => text.to_string(),
+        }
+    }
+
     /// Free text with the run's numbers in it: in stable mode, replace the pids already seen
     /// and the scenario's port.
     fn text(&mut self, text: &str) -> String {
         let Some(s) = &self.stable else {
             return text.to_string();
         };
+        let text = &text.replace(&self.run_dir, STABLE_RUN_DIR);
         let port = self.port.to_string();
         text.split_inclusive(|c: char| !c.is_ascii_digit())
             .map(|word| {

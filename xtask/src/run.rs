@@ -105,6 +105,9 @@ pub fn run(args: Args) -> ExitCode {
         Err(e) => return fail(&e),
     };
     inherit_nothing();
+    // The programs create files (a Unix-domain socket's): with the same umask on every machine
+    // their permissions, which a lesson shows, are the same. 022 is the usual default.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     let lab = if args.host_network {
         None
     } else {

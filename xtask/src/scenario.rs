@@ -21,7 +21,8 @@
 //! `route = "ADDR unreachable"` with `on = HOST`.
 //! `as`, `to` and `close` take a name or a list of names: `as = ["a", "b"]` starts two copies.
 //! In a program's arguments `{port}` is the server port, `{host}` the address of the host it
-//! runs on, and `{NAME}` the address of host NAME.
+//! runs on, `{NAME}` the address of host NAME, and `{tmp}` a folder of the run's own (for
+//! files such as a Unix-domain socket's: hosts share the file system, runs do not share it).
 //!
 //! A lesson may declare its hosts, each a network namespace on the run's network
 //! 192.0.2.0/24; without any, it runs on one host, `host`, with only its loopback, 127.0.0.1:
@@ -194,8 +195,15 @@ pub enum Cond {
         text: String,
         count: Option<usize>,
     },
-    /// `{ state = "T", of = NAME }`: NAME's process state letter, as ps's STAT shows it.
-    State { of: String, state: char },
+    /// `{ state = "T", of = NAME }`: NAME's process state letter, as ps's STAT shows it; with
+    /// `wchan = "poll_schedule_timeout"`, also the kernel function it sleeps in (ps's WCHAN;
+    /// a suffix such as `.constprop.0` is ignored): a process asleep in select or poll is there,
+    /// one asleep in a socket's read or write in wait_woken.
+    State {
+        of: String,
+        state: char,
+        wchan: Option<String>,
+    },
     /// `{ zombies = N, of = NAME }`: how many of NAME's children are zombies.
     Zombies { of: String, n: usize },
     /// `{ children = N, of = NAME }`: how many of NAME's children are alive (not zombies);
@@ -254,7 +262,8 @@ pub enum Cond {
     /// `{ unix = "LISTENING", count = N }`: Unix-domain sockets in that state (`any`).
     Unix { state: String, count: Option<usize> },
     /// `{ counter = "Udp.InDatagrams", on = HOST, min = N, max = N }`: a kernel counter of the
-    /// host's network stack (/proc/net/snmp in its namespace), within bounds.
+    /// host's network stack (/proc/net/snmp in its namespace), within bounds. A sum of counters,
+    /// `"Udp.InDatagrams + Udp.RcvbufErrors"`, checks what they add up to.
     Counter {
         name: String,
         host: String,
@@ -395,6 +404,7 @@ struct RawCond {
     min: Option<u64>,
     max: Option<u64>,
     orphans: Option<usize>,
+    wchan: Option<String>,
 }
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -744,9 +754,9 @@ fn check_placeholders(arg: &str, hosts: &[HostSpec]) -> Result<(), String> {
             return Err(format!("`{arg}`: a `{{` without its `}}`"));
         };
         let word = &rest[open + 1..open + close];
-        if !["port", "host"].contains(&word) && !hosts.iter().any(|h| h.name == word) {
+        if !["port", "host", "tmp"].contains(&word) && !hosts.iter().any(|h| h.name == word) {
             return Err(format!(
-                "`{{{word}}}` is neither {{port}}, {{host}} nor a host's name"
+                "`{{{word}}}` is neither {{port}}, {{host}}, {{tmp}} nor a host's name"
             ));
         }
         rest = &rest[open + close + 1..];
@@ -803,7 +813,8 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
     // Each condition allows only its own keys; anything else is a mistake worth naming.
     let allowed: &[&str] = match set[0] {
         "printed" => &["by", "count"],
-        "state" | "zombies" => &["of"],
+        "state" => &["of", "wchan"],
+        "zombies" => &["of"],
         "children" => &["of", "stat"],
         "exited" => &["code", "signal"],
         "tcp" => &["side", "recvq", "count"],
@@ -829,6 +840,7 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         ("tcp", c.tcp.is_some() && !matches!(set[0], "tcp")),
         ("is", c.is.is_some()),
         ("on", c.on.is_some()),
+        ("wchan", c.wchan.is_some()),
         ("min", c.min.is_some()),
         ("max", c.max.is_some()),
     ];
@@ -852,6 +864,7 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         "state" => Cond::State {
             of: name("of", &c.of)?,
             state: state_letter(&c.state)?,
+            wchan: c.wchan,
         },
         "zombies" => Cond::Zombies {
             of: name("of", &c.of)?,
@@ -946,12 +959,14 @@ fn check_cond(c: RawCond, names: &[String], hosts: &[HostSpec]) -> Result<Cond, 
         },
         "counter" => {
             let counter = c.counter.clone().unwrap_or_default();
-            if counter
-                .split_once('.')
-                .is_none_or(|(a, b)| a.is_empty() || b.is_empty())
-            {
+            // One counter, or a sum of them: "Udp.InDatagrams + Udp.RcvbufErrors".
+            let bad = counter.split('+').map(str::trim).any(|part| {
+                part.split_once('.')
+                    .is_none_or(|(a, b)| a.is_empty() || b.is_empty() || b.contains(' '))
+            });
+            if bad {
                 return Err(format!(
-                    "counter `{counter}` is not GROUP.NAME, as Udp.InDatagrams"
+                    "counter `{counter}` is not GROUP.NAME (as Udp.InDatagrams) or a sum of them"
                 ));
             }
             let host = match &c.on {

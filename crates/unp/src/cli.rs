@@ -4,9 +4,10 @@
 //! `tcpcli <IPaddress>`, plus `--port`. clap prints a usage message and exits 2 on bad arguments.
 
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser};
-use nix::sys::socket::SockaddrIn;
+use nix::sys::socket::{SockaddrIn, UnixAddr};
 
 use crate::err_quit;
 
@@ -47,6 +48,45 @@ impl ClientArgs {
             .unwrap_or_else(|_| err_quit(&format!("inet_pton error for {}", self.addr)));
         SockaddrIn::from(SocketAddrV4::new(ip, self.port))
     }
+}
+
+/// `unixstrservNN [--path PATH]`, `unixdgservNN [--path PATH]`: a Unix-domain server binds a
+/// pathname, not an address and a port (UNP §15.2).
+#[derive(Args, Debug, Clone)]
+pub struct UnixServerArgs {
+    /// The pathname to bind [default: the book's, /tmp/unix.str or /tmp/unix.dg]
+    #[arg(long)]
+    pub path: Option<PathBuf>,
+}
+
+/// `unixstrcliNN [--path PATH]`, `unixdgcliNN [--path PATH]`: the client names the server's
+/// pathname.
+#[derive(Args, Debug, Clone)]
+pub struct UnixClientArgs {
+    /// The server's pathname [default: the book's, /tmp/unix.str or /tmp/unix.dg]
+    #[arg(long)]
+    pub path: Option<PathBuf>,
+}
+
+impl UnixServerArgs {
+    /// The pathname given, or the program's default (UNIXSTR_PATH, UNIXDG_PATH).
+    pub fn path_or(&self, default: &str) -> PathBuf {
+        self.path.clone().unwrap_or_else(|| default.into())
+    }
+}
+
+impl UnixClientArgs {
+    /// The pathname given, or the program's default (UNIXSTR_PATH, UNIXDG_PATH).
+    pub fn path_or(&self, default: &str) -> PathBuf {
+        self.path.clone().unwrap_or_else(|| default.into())
+    }
+}
+
+/// The socket address of a pathname, `struct sockaddr_un`: one longer than sun_path's 108
+/// bytes ends the program with `pathname too long: PATH`, exit 1.
+pub fn unix_addr(path: &Path) -> UnixAddr {
+    UnixAddr::new(path)
+        .unwrap_or_else(|_| err_quit(&format!("pathname too long: {}", path.display())))
 }
 
 /// Parse the command line like clap's `Parser::parse`, but with the usage line in every error,

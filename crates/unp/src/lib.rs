@@ -7,6 +7,7 @@
 //! | book (lib/)          | here                         |
 //! |----------------------|------------------------------|
 //! | `unp.h` constants    | [`SERV_PORT`], [`MAXLINE`], [`LISTENQ`] |
+//! | `unp.h` pathnames    | [`UNIXSTR_PATH`], [`UNIXDG_PATH`], [`unix_addr`] |
 //! | `error.c`            | [`err_sys`], [`err_ret`], [`err_quit`] |
 //! | `readn.c`, `writen.c`, `readline.c` | [`readn`], [`writen`], [`Readline`] |
 //! | `signal.c`, `signal_intr` | [`signal()`], [`signal_intr`], [`signal_default`] |
@@ -20,7 +21,7 @@ mod io;
 mod signal;
 mod sock;
 
-pub use cli::{ClientArgs, ServerArgs, parse_args};
+pub use cli::{ClientArgs, ServerArgs, UnixClientArgs, UnixServerArgs, parse_args, unix_addr};
 pub use echo::{str_cli, str_echo};
 pub use error::{err_quit, err_ret, err_sys};
 pub use io::{Readline, readn, writen};
@@ -33,3 +34,7 @@ pub const SERV_PORT: u16 = 9877;
 pub const MAXLINE: usize = 4096;
 /// The book's LISTENQ: the default backlog passed to `listen`.
 pub const LISTENQ: i32 = 1024;
+/// The book's UNIXSTR_PATH: where a Unix-domain stream server binds by default (§15.5).
+pub const UNIXSTR_PATH: &str = "/tmp/unix.str";
+/// The book's UNIXDG_PATH: where a Unix-domain datagram server binds by default (§15.6).
+pub const UNIXDG_PATH: &str = "/tmp/unix.dg";

@@ -1,0 +1,84 @@
+//! udpcli01: the UDP echo client (UNP §8.5–8.6, Figures 8.7 and 8.8; §14.2, Figure 14.4).
+//!
+//! Changes from chatcli (ch8-udp-chat): one process, which sends a line and then waits for its
+//! echo, as tcpcli01 does over TCP. `dg_cli` takes any datagram that arrives as the reply: it
+//! does not look at who sent it (§8.8), and if the request or the reply is lost it waits in
+//! recvfrom forever (§8.7). `--timeout SECS` is the book's way out, SO_RCVTIMEO (§14.2).
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+
+use clap::Parser;
+use nix::errno::Errno;
+use nix::sys::socket::{
+    AddressFamily, MsgFlags, SockFlag, SockType, SockaddrIn, recvfrom, sendto, setsockopt, socket,
+    sockopt,
+};
+use nix::sys::time::{TimeVal, TimeValLike};
+use unp::{ClientArgs, MAXLINE, Readline, err_sys, parse_args, writen};
+
+#[derive(Parser)]
+#[command(name = "udpcli01", about = "UDP echo client (UNP Figure 8.7)")]
+struct Args {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// Give up waiting for a reply after SECS seconds (SO_RCVTIMEO, UNP §14.2)
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..))]
+    timeout: Option<u32>,
+}
+
+fn main() {
+    let args: Args = parse_args();
+    let sockfd = socket(
+        AddressFamily::Inet,
+        SockType::Datagram,
+        SockFlag::empty(),
+        None,
+    )
+    .unwrap_or_else(|e| err_sys("socket", e));
+    if let Some(secs) = args.timeout {
+        // recvfrom then fails with EWOULDBLOCK when nothing has come for SECS (Figure 14.4).
+        let tv = TimeVal::seconds(secs.into());
+        setsockopt(&sockfd, sockopt::ReceiveTimeout, &tv)
+            .unwrap_or_else(|e| err_sys("setsockopt", e));
+    }
+    dg_cli(sockfd.as_fd(), &args.client.servaddr());
+}
+
+/// Send each line of standard input to the server, print the datagram that comes back
+/// (Figure 8.8). Returns at EOF.
+///
+/// The book sends `strlen(sendline)` bytes, which stops at a NUL byte; this sends every byte
+/// read, so binary input comes back unchanged. A line longer than MAXLINE goes as several
+/// datagrams of MAXLINE bytes, as fgets hands it out in pieces.
+fn dg_cli(sockfd: BorrowedFd<'_>, servaddr: &SockaddrIn) {
+    let fd = sockfd.as_raw_fd();
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let mut input = Readline::new(stdin.as_fd());
+    let mut sendline = Vec::with_capacity(MAXLINE);
+    let mut recvline = vec![0u8; MAXLINE];
+    loop {
+        sendline.clear();
+        match input.readline(&mut sendline, MAXLINE) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) => err_sys("read", e),
+        }
+        sendto(fd, &sendline, servaddr, MsgFlags::empty()).unwrap_or_else(|e| err_sys("sendto", e));
+        // NULL, NULL in the book: whoever sent the datagram, it is taken as the reply.
+        let n = loop {
+            match recvfrom::<SockaddrIn>(fd, &mut recvline) {
+                Ok((n, _)) => break Some(n),
+                Err(Errno::EINTR) => continue,
+                Err(Errno::EWOULDBLOCK) => break None, // SO_RCVTIMEO expired
+                Err(e) => err_sys("recvfrom", e),
+            }
+        };
+        match n {
+            Some(n) => {
+                writen(stdout.as_fd(), &recvline[..n]).unwrap_or_else(|e| err_sys("write", e))
+            }
+            None => eprintln!("socket timeout"),
+        }
+    }
+}
