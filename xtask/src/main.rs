@@ -5,6 +5,7 @@
 //! did not build or start, or the port is in use; 2 for a usage mistake (an unknown lesson, a
 //! scenario file with an error); 130 when interrupted (SIGINT, SIGTERM, SIGHUP).
 
+mod bench;
 mod capture;
 mod diff;
 mod engine;
@@ -50,6 +51,8 @@ enum Task {
     Guard(guard::Args),
     /// Show the ps and netstat tables of a port or a process tree, live, until Ctrl-C
     Watch(watch::Args),
+    /// Measure the server designs side by side, as the book's Figure 30.1 (ratios to fork)
+    Bench(bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Task::Watch(args) => watch::run(args),
         Task::Notes(args) => notes::run(args),
         Task::Guard(args) => guard::run(args),
+        Task::Bench(args) => bench::run(args),
         Task::List => {
             print!("{}", lessons::list());
             ExitCode::SUCCESS

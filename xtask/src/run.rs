@@ -235,7 +235,7 @@ pub fn run(args: Args) -> ExitCode {
 /// Mark every descriptor beyond 0, 1 and 2 close-on-exec. The runner inherits some from
 /// whoever started it (cargo's jobserver pipe, for one); without this, every program would
 /// inherit them too, and the descriptor tables students read would list them.
-fn inherit_nothing() {
+pub fn inherit_nothing() {
     // SAFETY: close_range with CLOSE_RANGE_CLOEXEC closes nothing; it only sets a flag on
     // descriptors, so no Rust object is left holding a closed descriptor.
     let _ = unsafe { libc::close_range(3, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as i32) };
