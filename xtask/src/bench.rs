@@ -249,12 +249,7 @@ pub fn run(args: Args) -> ExitCode {
         seconds: started.elapsed().as_secs_f64(),
     };
     if args.json {
-        let text = report.json().to_string();
-        // The output is checked by the same parser the tests use before anyone else reads it.
-        if let Err(e) = Json::parse(&text) {
-            return fail(&format!("the JSON written does not parse: {e}"));
-        }
-        println!("{text}");
+        println!("{}", report.json());
     } else {
         print!("{}", report.table());
     }
@@ -1567,12 +1562,12 @@ impl Report {
         let metrics = METRICS
             .iter()
             .map(|m| {
-                Json::obj([
-                    ("key", Json::str(m.key)),
-                    ("heading", Json::str(m.heading)),
+                jobj([
+                    ("key", jstr(m.key)),
+                    ("heading", jstr(m.heading)),
                     (
                         "unit",
-                        Json::str(match m.unit {
+                        jstr(match m.unit {
                             Unit::Count => "count",
                             Unit::MBps => "MB/s",
                             Unit::Micros => "us",
@@ -1584,10 +1579,10 @@ impl Report {
             .collect();
         let spread = |s: Option<Spread>| match s {
             None => Json::Null,
-            Some(s) => Json::obj([
-                ("median", Json::num(s.median)),
-                ("min", Json::num(s.min)),
-                ("max", Json::num(s.max)),
+            Some(s) => jobj([
+                ("median", jnum(s.median)),
+                ("min", jnum(s.min)),
+                ("max", jnum(s.max)),
             ]),
         };
         let designs = DESIGNS
@@ -1599,30 +1594,30 @@ impl Report {
                     .enumerate()
                     .filter_map(|(i, r)| Some((i, r.as_ref()?)))
                     .map(|(i, r)| {
-                        let values = Json::Obj(
+                        let values = Json::Object(
                             (0..M)
-                                .map(|m| (METRICS[m].key.to_string(), Json::opt(r.values[m])))
+                                .map(|m| (METRICS[m].key.to_string(), jopt(r.values[m])))
                                 .collect(),
                         );
-                        let errors = Json::Obj(
+                        let errors = Json::Object(
                             r.errors
                                 .iter()
                                 .map(|(phase, e)| (phase_key(phase), errors_json(e)))
                                 .collect(),
                         );
-                        Json::obj([
-                            ("round", Json::num((i + 1) as f64)),
+                        jobj([
+                            ("round", jnum((i + 1) as f64)),
                             ("values", values),
-                            ("held_stopped_by", Json::opt_str(r.held_stop.as_deref())),
+                            ("held_stopped_by", jopt_str(r.held_stop.as_deref())),
                             ("errors", errors),
-                            ("failure", Json::opt_str(r.failure.as_deref())),
+                            ("failure", jopt_str(r.failure.as_deref())),
                         ])
                     })
                     .collect();
-                let summary = Json::Obj(
+                let summary = Json::Object(
                     (0..M)
                         .map(|m| {
-                            let s = Json::obj([
+                            let s = jobj([
                                 ("value", spread(self.spread(d, m))),
                                 ("ratio_to_fork", spread(self.ratio(d, m))),
                             ]);
@@ -1631,49 +1626,46 @@ impl Report {
                         .collect(),
                 );
                 let built = self.found[d].is_some();
-                Json::obj([
-                    ("name", Json::str(design.name)),
-                    ("program", Json::str(design.program)),
-                    ("book", Json::str(design.book)),
-                    ("package", Json::opt_str(self.found[d].as_deref())),
+                jobj([
+                    ("name", jstr(design.name)),
+                    ("program", jstr(design.program)),
+                    ("book", jstr(design.book)),
+                    ("package", jopt_str(self.found[d].as_deref())),
                     ("built", Json::Bool(built)),
                     (
                         "note",
                         match built {
                             true => Json::Null,
-                            false => Json::str("not built yet: not in this workspace"),
+                            false => jstr("not built yet: not in this workspace"),
                         },
                     ),
-                    ("rounds", Json::Arr(rounds)),
+                    ("rounds", Json::Array(rounds)),
                     ("summary", summary),
                 ])
             })
             .collect();
-        Json::obj([
-            (
-                "bench",
-                Json::str("unp-lab server designs (UNP Figure 30.1)"),
-            ),
+        jobj([
+            ("bench", jstr("unp-lab server designs (UNP Figure 30.1)")),
             ("quick", Json::Bool(p.quick)),
-            ("rounds", Json::num(p.rounds as f64)),
-            ("clients", Json::num(p.clients as f64)),
-            ("phase_seconds", Json::num(p.phase.as_secs_f64())),
-            ("timeout_seconds", Json::num(p.timeout.as_secs_f64())),
-            ("held_cap", Json::num(p.held_cap as f64)),
-            ("machine", Json::str(&machine_line(self.network, p))),
-            ("cpus", Json::num(cpus() as f64)),
-            ("kernel", Json::str(&kernel())),
+            ("rounds", jnum(p.rounds as f64)),
+            ("clients", jnum(p.clients as f64)),
+            ("phase_seconds", jnum(p.phase.as_secs_f64())),
+            ("timeout_seconds", jnum(p.timeout.as_secs_f64())),
+            ("held_cap", jnum(p.held_cap as f64)),
+            ("machine", jstr(&machine_line(self.network, p))),
+            ("cpus", jnum(cpus() as f64)),
+            ("kernel", jstr(&kernel())),
             (
                 "network",
-                Json::str(match self.network {
+                jstr(match self.network {
                     Network::Namespaces => "namespace",
                     Network::Loopback => "loopback",
                 }),
             ),
-            ("base", Json::str(BASE)),
-            ("seconds", Json::num(self.seconds)),
-            ("metrics", Json::Arr(metrics)),
-            ("designs", Json::Arr(designs)),
+            ("base", jstr(BASE)),
+            ("seconds", jnum(self.seconds)),
+            ("metrics", Json::Array(metrics)),
+            ("designs", Json::Array(designs)),
         ])
     }
 }
@@ -1688,12 +1680,12 @@ fn phase_key(phase: &str) -> String {
 }
 
 fn errors_json(e: &Errors) -> Json {
-    let mut fields: Vec<(String, Json)> = vec![("total".into(), Json::num(e.total() as f64))];
+    let mut fields: Vec<(String, Json)> = vec![("total".into(), jnum(e.total() as f64))];
     for (k, key, ..) in KINDS {
-        fields.push((key.into(), Json::num(e.count[k as usize] as f64)));
+        fields.push((key.into(), jnum(e.count[k as usize] as f64)));
     }
-    fields.push(("first".into(), Json::opt_str(e.first.as_deref())));
-    Json::Obj(fields)
+    fields.push(("first".into(), jopt_str(e.first.as_deref())));
+    Json::Object(fields.into_iter().collect())
 }
 
 fn cpus() -> usize {
@@ -1820,289 +1812,33 @@ fn ratio(v: f64, small: bool) -> String {
     }
 }
 
-/// A JSON value: enough to write the report, and to read it back in the check.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Json {
-    Null,
-    Bool(bool),
-    Num(f64),
-    Str(String),
-    Arr(Vec<Json>),
-    Obj(Vec<(String, Json)>),
+/// The report's JSON is serde_json's; these build its values as the report needs them.
+type Json = serde_json::Value;
+
+fn jstr(s: &str) -> Json {
+    Json::String(s.to_string())
 }
 
-impl Json {
-    fn str(s: &str) -> Json {
-        Json::Str(s.to_string())
-    }
-
-    /// A number; NaN and infinity, which JSON cannot write, become null.
-    fn num(v: f64) -> Json {
-        if v.is_finite() {
-            Json::Num(v)
-        } else {
-            Json::Null
-        }
-    }
-
-    fn opt(v: Option<f64>) -> Json {
-        v.map_or(Json::Null, Json::num)
-    }
-
-    fn opt_str(s: Option<&str>) -> Json {
-        s.map_or(Json::Null, Json::str)
-    }
-
-    fn obj<const K: usize>(fields: [(&str, Json); K]) -> Json {
-        Json::Obj(
-            fields
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        )
-    }
-
-    /// The value of key `k` of an object.
-    #[cfg(test)]
-    pub fn get(&self, k: &str) -> Option<&Json> {
-        match self {
-            Json::Obj(fields) => fields.iter().find(|(f, _)| f == k).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    /// Parse a whole JSON text (RFC 8259), or say where it is wrong.
-    pub fn parse(text: &str) -> Result<Json, String> {
-        let mut p = Parser {
-            s: text.as_bytes(),
-            i: 0,
-        };
-        let v = p.value(0)?;
-        p.ws();
-        if p.i != p.s.len() {
-            return Err(format!("text after the value at byte {}", p.i));
-        }
-        Ok(v)
-    }
+/// A number; NaN and infinity, which JSON cannot write, become null (as serde_json does).
+fn jnum(v: f64) -> Json {
+    Json::from(v)
 }
 
-impl std::fmt::Display for Json {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Json::Null => f.write_str("null"),
-            Json::Bool(b) => write!(f, "{b}"),
-            // Rust prints f64 as the shortest text that reads back the same: valid JSON, for
-            // finite values (`1`, `0.25`, `1e-7`), and num() keeps out the others.
-            Json::Num(v) => write!(f, "{v}"),
-            Json::Str(s) => {
-                f.write_str("\"")?;
-                for c in s.chars() {
-                    match c {
-                        '"' => f.write_str("\\\"")?,
-                        '\\' => f.write_str("\\\\")?,
-                        '\n' => f.write_str("\\n")?,
-                        '\r' => f.write_str("\\r")?,
-                        '\t' => f.write_str("\\t")?,
-                        c if (c as u32) < 0x20 => write!(f, "\\u{:04x}", c as u32)?,
-                        c => write!(f, "{c}")?,
-                    }
-                }
-                f.write_str("\"")
-            }
-            Json::Arr(items) => {
-                f.write_str("[")?;
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(",")?;
-                    }
-                    write!(f, "{v}")?;
-                }
-                f.write_str("]")
-            }
-            Json::Obj(fields) => {
-                f.write_str("{")?;
-                for (i, (k, v)) in fields.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(",")?;
-                    }
-                    write!(f, "{}:{v}", Json::Str(k.clone()))?;
-                }
-                f.write_str("}")
-            }
-        }
-    }
+fn jopt(v: Option<f64>) -> Json {
+    v.map_or(Json::Null, jnum)
 }
 
-/// A recursive-descent reader of RFC 8259's grammar.
-struct Parser<'a> {
-    s: &'a [u8],
-    i: usize,
+fn jopt_str(s: Option<&str>) -> Json {
+    s.map_or(Json::Null, jstr)
 }
 
-impl Parser<'_> {
-    fn ws(&mut self) {
-        while self.i < self.s.len() && b" \t\n\r".contains(&self.s[self.i]) {
-            self.i += 1;
-        }
-    }
-
-    fn err<T>(&self, what: &str) -> Result<T, String> {
-        Err(format!("{what} at byte {}", self.i))
-    }
-
-    fn eat(&mut self, b: u8) -> bool {
-        self.ws();
-        let yes = self.s.get(self.i) == Some(&b);
-        self.i += usize::from(yes);
-        yes
-    }
-
-    fn value(&mut self, depth: usize) -> Result<Json, String> {
-        if depth > 64 {
-            return self.err("nested too deep");
-        }
-        self.ws();
-        let rest = &self.s[self.i..];
-        for (word, v) in [
-            (&b"null"[..], Json::Null),
-            (b"true", Json::Bool(true)),
-            (b"false", Json::Bool(false)),
-        ] {
-            if rest.starts_with(word) {
-                self.i += word.len();
-                return Ok(v);
-            }
-        }
-        match rest.first() {
-            Some(b'"') => self.string().map(Json::Str),
-            Some(b'[') => {
-                self.i += 1;
-                let mut items = Vec::new();
-                if self.eat(b']') {
-                    return Ok(Json::Arr(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    if self.eat(b']') {
-                        return Ok(Json::Arr(items));
-                    }
-                    if !self.eat(b',') {
-                        return self.err("expected , or ]");
-                    }
-                }
-            }
-            Some(b'{') => {
-                self.i += 1;
-                let mut fields = Vec::new();
-                if self.eat(b'}') {
-                    return Ok(Json::Obj(fields));
-                }
-                loop {
-                    self.ws();
-                    if self.s.get(self.i) != Some(&b'"') {
-                        return self.err("expected a key");
-                    }
-                    let k = self.string()?;
-                    if !self.eat(b':') {
-                        return self.err("expected :");
-                    }
-                    fields.push((k, self.value(depth + 1)?));
-                    if self.eat(b'}') {
-                        return Ok(Json::Obj(fields));
-                    }
-                    if !self.eat(b',') {
-                        return self.err("expected , or }");
-                    }
-                }
-            }
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            _ => self.err("expected a value"),
-        }
-    }
-
-    /// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-    fn number(&mut self) -> Result<Json, String> {
-        let start = self.i;
-        let digits = |p: &mut Self| {
-            let from = p.i;
-            while p.s.get(p.i).is_some_and(u8::is_ascii_digit) {
-                p.i += 1;
-            }
-            p.i - from
-        };
-        if self.s.get(self.i) == Some(&b'-') {
-            self.i += 1;
-        }
-        let int = self.i;
-        match digits(self) {
-            0 => return self.err("expected digits"),
-            n if n > 1 && self.s[int] == b'0' => return self.err("a leading zero"),
-            _ => {}
-        }
-        if self.s.get(self.i) == Some(&b'.') {
-            self.i += 1;
-            if digits(self) == 0 {
-                return self.err("expected digits after .");
-            }
-        }
-        if matches!(self.s.get(self.i), Some(b'e' | b'E')) {
-            self.i += 1;
-            if matches!(self.s.get(self.i), Some(b'+' | b'-')) {
-                self.i += 1;
-            }
-            if digits(self) == 0 {
-                return self.err("expected exponent digits");
-            }
-        }
-        let text = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
-        text.parse().map(Json::Num).map_err(|e| format!("{e}"))
-    }
-
-    fn string(&mut self) -> Result<String, String> {
-        self.i += 1; // the opening quote
-        let mut out = Vec::new();
-        loop {
-            let Some(&b) = self.s.get(self.i) else {
-                return self.err("unterminated string");
-            };
-            self.i += 1;
-            match b {
-                b'"' => return String::from_utf8(out).map_err(|e| e.to_string()),
-                b'\\' => {
-                    let Some(&e) = self.s.get(self.i) else {
-                        return self.err("unterminated escape");
-                    };
-                    self.i += 1;
-                    let c = match e {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'n' => '\n',
-                        b'r' => '\r',
-                        b't' => '\t',
-                        b'u' => {
-                            let hex = self.s.get(self.i..self.i + 4).unwrap_or_default();
-                            let hex = std::str::from_utf8(hex).unwrap_or("");
-                            let Ok(code) = u32::from_str_radix(hex, 16) else {
-                                return self.err("bad \\u escape");
-                            };
-                            self.i += 4;
-                            // A lone surrogate half is replaced: this reader checks, it does
-                            // not need to round-trip every string.
-                            char::from_u32(code).unwrap_or('\u{fffd}')
-                        }
-                        _ => return self.err("bad escape"),
-                    };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                }
-                0..0x20 => return self.err("a control character in a string"),
-                b => out.push(b),
-            }
-        }
-    }
+fn jobj<const K: usize>(fields: [(&str, Json); K]) -> Json {
+    Json::Object(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -2242,43 +1978,6 @@ mod tests {
     }
 
     #[test]
-    fn json_written_reads_back_the_same() {
-        let v = Json::obj([
-            ("s", Json::str("a \"quoted\" \\ line\n\ttab \u{1} µs")),
-            ("n", Json::num(0.000_123)),
-            ("big", Json::num(1e21)),
-            ("nan", Json::num(f64::NAN)),
-            (
-                "a",
-                Json::Arr(vec![Json::Null, Json::Bool(true), Json::num(-3.0)]),
-            ),
-            ("o", Json::Obj(Vec::new())),
-        ]);
-        let text = v.to_string();
-        let back = Json::parse(&text).expect("parses");
-        assert_eq!(back.get("s"), v.get("s"));
-        assert_eq!(back.get("nan"), Some(&Json::Null));
-        assert_eq!(back.get("big"), Some(&Json::Num(1e21)));
-        for bad in [
-            "{",
-            "[1,]",
-            "01",
-            "\"\u{1}\"",
-            "{\"a\" 1}",
-            "1 2",
-            "nul",
-            "-",
-            "1.e5",
-        ] {
-            assert!(Json::parse(bad).is_err(), "{bad:?} parsed");
-        }
-        assert_eq!(
-            Json::parse(" {\"k\": [1.5e3, \"\\u00b5\"]} ").expect("parses"),
-            Json::obj([("k", Json::Arr(vec![Json::Num(1500.0), Json::str("µ")]))])
-        );
-    }
-
-    #[test]
     fn a_report_with_missing_designs_prints_and_parses() {
         let plan = Plan::new(&Args {
             quick: true,
@@ -2321,8 +2020,9 @@ mod tests {
                 .nth(1)
                 .is_some_and(|l| l.starts_with("            word"))
         );
-        let json = Json::parse(&report.json().to_string()).expect("the report's JSON parses");
-        let Some(Json::Arr(designs)) = json.get("designs") else {
+        let json = serde_json::from_str::<Json>(&report.json().to_string())
+            .expect("the report's JSON parses");
+        let Some(Json::Array(designs)) = json.get("designs") else {
             panic!("no designs in {json:?}");
         };
         assert_eq!(designs.len(), 4);
@@ -2330,16 +2030,16 @@ mod tests {
         let timeouts = designs[0]
             .get("rounds")
             .and_then(|r| match r {
-                Json::Arr(rounds) => rounds.first(),
+                Json::Array(rounds) => rounds.first(),
                 _ => None,
             })
             .and_then(|r| r.get("errors")?.get("mb_n")?.get("timeout"));
-        assert_eq!(timeouts, Some(&Json::Num(1.0)));
+        assert_eq!(timeouts, Some(&Json::from(1.0)));
         let ratio = designs[0]
             .get("summary")
             .and_then(|s| s.get("held"))
             .and_then(|h| h.get("ratio_to_fork"))
             .and_then(|r| r.get("median"));
-        assert_eq!(ratio, Some(&Json::Num(1.0)));
+        assert_eq!(ratio, Some(&Json::from(1.0)));
     }
 }
