@@ -257,13 +257,41 @@ fn a_mistyped_lesson_gets_did_you_mean_and_exit_2() {
 }
 
 /// A scenario file of this test's own, in a folder no other test uses.
-fn scenario_file(body: &str) -> PathBuf {
+fn scenario_file(body: &str) -> TempFile {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
     let path = std::env::temp_dir().join(format!("unp-lab-{}-{n}.toml", std::process::id()));
     let text = format!("[lesson]\ntitle = \"t\"\nsection = \"5.8\"\nsummary = \"s\"\n\n{body}");
     std::fs::write(&path, text).expect("write the scenario");
-    path
+    TempFile(path)
+}
+
+/// A file of this test's own, removed when the test ends, whether it passes or fails.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+impl std::ops::Deref for TempFile {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempFile {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempFile {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
 }
 
 /// Run a scenario file that must fail (exit 1), remove it, and return what the runner printed.
