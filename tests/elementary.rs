@@ -11,10 +11,7 @@ use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use common::{LIMIT, Server, cmd, lines_of, next_line, output_within, wait_for};
-use nix::sys::signal::{Signal, killpg};
-use nix::sys::wait::{Id, WaitPidFlag, waitid};
-use nix::unistd::Pid;
+use common::{LIMIT, Server, cmd, end_group, lines_of, next_line, output_within, wait_for};
 
 /// A step-by-step program (stepserv) in a process group of its own, driven line by line.
 /// Dropping it kills and reaps the whole group, the children it forked included.
@@ -61,10 +58,7 @@ impl Stepped {
 
 impl Drop for Stepped {
     fn drop(&mut self) {
-        let pgid = Pid::from_raw(self.pgid());
-        let _ = killpg(pgid, Signal::SIGKILL);
-        // Reap the program and, since this process is their subreaper, its orphaned children.
-        while waitid(Id::PGid(pgid), WaitPidFlag::WEXITED).is_ok() {}
+        end_group(self.pgid());
     }
 }
 

@@ -9,9 +9,8 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Stdio};
 use std::sync::mpsc::Receiver;
 
-use common::{LIMIT, cmd, ended, lines_of, next_line, wait_for};
-use nix::sys::signal::{Signal, kill, killpg};
-use nix::sys::wait::{Id, WaitPidFlag, waitid};
+use common::{LIMIT, cmd, end_group, ended, lines_of, next_line, wait_for};
+use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 /// A signal program in a process group of its own; dropping it kills and reaps the group.
@@ -66,9 +65,7 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let pgid = self.pid();
-        let _ = killpg(pgid, Signal::SIGKILL);
-        while waitid(Id::PGid(pgid), WaitPidFlag::WEXITED).is_ok() {}
+        end_group(self.pid().as_raw());
     }
 }
 

@@ -13,10 +13,7 @@ use std::process::{Child, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 
-use common::{LIMIT, cmd, lines_of, next_line, output_within};
-use nix::sys::signal::{Signal, killpg};
-use nix::sys::wait::{Id, WaitPidFlag, waitid};
-use nix::unistd::Pid;
+use common::{LIMIT, cmd, end_group, lines_of, next_line, output_within};
 
 /// A folder of this test's own, removed with whatever is in it when the test ends.
 struct TmpDir(PathBuf);
@@ -74,9 +71,7 @@ impl UnixServer {
 
 impl Drop for UnixServer {
     fn drop(&mut self) {
-        let pgid = Pid::from_raw(self.child.id() as i32);
-        let _ = killpg(pgid, Signal::SIGKILL);
-        while waitid(Id::PGid(pgid), WaitPidFlag::WEXITED).is_ok() {}
+        end_group(self.child.id() as i32);
     }
 }
 

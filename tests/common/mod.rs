@@ -205,8 +205,7 @@ impl Server {
         let first = match lines.recv_timeout(limit) {
             Ok(line) => line,
             Err(e) => {
-                let _ = killpg(pgid, Signal::SIGKILL);
-                while waitid(Id::PGid(pgid), WaitPidFlag::WEXITED).is_ok() {}
+                end_group(pgid.as_raw());
                 match e {
                     RecvTimeoutError::Timeout => panic!(
                         "timed out after {}s waiting for {name}'s first line (`listening on` \
@@ -222,8 +221,7 @@ impl Server {
             .find_map(|prefix| first.trim().strip_prefix(prefix))
             .and_then(|p| p.parse().ok());
         let Some(port) = port else {
-            let _ = killpg(pgid, Signal::SIGKILL);
-            while waitid(Id::PGid(pgid), WaitPidFlag::WEXITED).is_ok() {}
+            end_group(pgid.as_raw());
             panic!("unexpected first line {first:?} from {name}");
         };
         Server { child, port, lines }
@@ -249,12 +247,19 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let pgid = Pid::from_raw(self.pid());
-        let _ = killpg(pgid, Signal::SIGKILL);
-        let _ = killpg(pgid, Signal::SIGCONT);
-        // Reap the server and, since this process is their subreaper, its orphaned children.
-        while waitid(Id::PGid(pgid), WaitPidFlag::WEXITED).is_ok() {}
+        end_group(self.pid());
     }
+}
+
+/// Kill process group `pgid` (a program a test started with `process_group(0)`, and every
+/// child it forked), stopped members too, and reap them all: what each test's guard does when
+/// it is dropped, on success or on panic.
+pub fn end_group(pgid: i32) {
+    let pgid = Pid::from_raw(pgid);
+    let _ = killpg(pgid, Signal::SIGKILL);
+    let _ = killpg(pgid, Signal::SIGCONT);
+    // Reap the program and, since this process is their subreaper, its orphaned children.
+    while waitid(Id::PGid(pgid), WaitPidFlag::WEXITED).is_ok() {}
 }
 
 /// One process as /proc shows it.
