@@ -2,9 +2,8 @@
 //! free port, and making sure that nothing a test started outlives it.
 #![allow(dead_code)] // each test file uses its own part of this module
 
-// The runner's socket-table reader, shared rather than copied.
-#[path = "../../xtask/src/sockdiag.rs"]
-pub mod sockdiag;
+// The runner's socket-table reader, from its library rather than copied.
+pub use xtask::kernel::sockdiag;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;

@@ -5,27 +5,10 @@
 //! did not build or start, or the port is in use; 2 for a usage mistake (an unknown lesson, a
 //! scenario file with an error); 130 when interrupted (SIGINT, SIGTERM, SIGHUP).
 
-mod bench;
-mod capture;
-mod diff;
-mod engine;
-mod guard;
-mod lab;
-mod lessons;
-mod netns;
-mod notes;
-mod programs;
-mod render;
-mod run;
-mod scenario;
-mod sockdiag;
-mod state;
-mod watch;
-mod wire;
-
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use xtask::{cmd, lessons};
 
 #[derive(Parser)]
 #[command(
@@ -40,30 +23,30 @@ struct Cli {
 #[derive(Subcommand)]
 enum Task {
     /// Build a lesson and play its scenario step by step
-    Run(run::Args),
+    Run(cmd::run::Args),
     /// List the lessons in course order
     List,
     /// Show what a lesson changed: each program's diff against its closest ancestor
-    Diff(diff::Args),
+    Diff(cmd::diff::Args),
     /// Keep course-notes/ true to the code: transcripts and code references
-    Notes(notes::Args),
+    Notes(cmd::notes::Args),
     /// Undo each line a lesson teaches, in a scratch copy, and show that a check catches it
-    Guard(guard::Args),
+    Guard(cmd::guard::Args),
     /// Show the ps and netstat tables of a port or a process tree, live, until Ctrl-C
-    Watch(watch::Args),
+    Watch(cmd::watch::Args),
     /// Measure the server designs side by side, as the book's Figure 30.1 (ratios to fork)
-    Bench(bench::Args),
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.task {
-        Task::Run(args) => run::run(args),
-        Task::Diff(args) => diff::run(args),
-        Task::Watch(args) => watch::run(args),
-        Task::Notes(args) => notes::run(args),
-        Task::Guard(args) => guard::run(args),
-        Task::Bench(args) => bench::run(args),
+        Task::Run(args) => cmd::run::run(args),
+        Task::Diff(args) => cmd::diff::run(args),
+        Task::Watch(args) => cmd::watch::run(args),
+        Task::Notes(args) => cmd::notes::run(args),
+        Task::Guard(args) => cmd::guard::run(args),
+        Task::Bench(args) => cmd::bench::run(args),
         Task::List => {
             print!("{}", lessons::list());
             ExitCode::SUCCESS

@@ -5,13 +5,13 @@ use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::engine::{self, Outcome, Setup};
-use crate::lab::Lab;
 use crate::lessons;
-use crate::netns;
-use crate::programs;
-use crate::render::{ColorChoice, Printer};
+use crate::net::lab::Lab;
+use crate::net::ns;
+use crate::play::{self, Outcome, Setup};
 use crate::scenario::{Action, Scenario};
+use crate::show::{ColorChoice, Printer};
+use crate::supervise;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -31,7 +31,7 @@ pub struct Args {
     /// (default: lines, or the diagram on a terminal narrower than 100 columns, where the
     /// lines would be cut)
     #[arg(long, value_enum)]
-    packets: Option<engine::PacketView>,
+    packets: Option<play::PacketView>,
     /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces
     /// it), always or never
     #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
@@ -99,7 +99,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    programs::take_charge();
+    supervise::take_charge();
     let bins = match lessons::build(&packages) {
         Ok(dir) => dir,
         Err(e) => return fail(&e),
@@ -189,12 +189,12 @@ pub fn run(args: Args) -> ExitCode {
         stable: args.stable,
         pcap: args.pcap.as_deref(),
         from: usize::from(args.from),
-        packets: engine::PacketView::Lines,
+        packets: play::PacketView::Lines,
     };
-    let mut setup = engine::Setup {
+    let mut setup = play::Setup {
         packets: args.packets.unwrap_or(match printer.width() {
-            Some(w) if w < 100 => engine::PacketView::Diagram,
-            _ => engine::PacketView::Lines,
+            Some(w) if w < 100 => play::PacketView::Diagram,
+            _ => play::PacketView::Lines,
         }),
         ..setup
     };
@@ -204,7 +204,7 @@ pub fn run(args: Args) -> ExitCode {
     // `--step`'s r, b and j play the scenario again from the start, in new namespaces, and
     // show it from the step asked for.
     let outcome = loop {
-        let outcome = engine::play(&scenario, &setup, lab.take(), &mut printer);
+        let outcome = play::play(&scenario, &setup, lab.take(), &mut printer);
         let Outcome::Restart(n) = outcome else {
             break outcome;
         };
@@ -249,7 +249,7 @@ fn make_lab(scenario: &Scenario) -> std::io::Result<Lab> {
         return Err(std::io::Error::other("XTASK_TEST_NO_NAMESPACES is set"));
     }
     if !nix::unistd::geteuid().is_root() {
-        netns::own_user_namespace()?;
+        ns::own_user_namespace()?;
     }
     Lab::build(&scenario.hosts)
 }

@@ -78,10 +78,6 @@ pub fn tcp_state_name(state: u8) -> &'static str {
 
 /// One Unix-domain socket, as netstat's `-x` view shows it.
 #[derive(Clone, Debug, PartialEq)]
-#[allow(
-    dead_code,
-    reason = "the netstat -x view will read it; tests/sockdiag.rs does now"
-)]
 pub struct UnixSock {
     /// The name it is bound to: a file's path, or `@name` for an abstract name (as netstat and
     /// ss write it); `None` when it is not bound, as a client's end usually is not. The end that
@@ -152,10 +148,6 @@ impl Diag {
     }
 
     /// Every Unix-domain socket, with its name, its peer and its queues.
-    #[allow(
-        dead_code,
-        reason = "the netstat -x view will call it; tests/sockdiag.rs does now"
-    )]
     pub fn dump_unix(&self) -> io::Result<Vec<UnixSock>> {
         let request = SockDiagMessage::UnixRequest(UnixRequest {
             // The crate's `all()` holds only ESTABLISHED and LISTEN; every bit asks for the

@@ -13,8 +13,8 @@
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 
-use crate::programs::Line;
-use crate::state::{ProcRow, Signals, Snapshot, SockRow, UnixRow};
+use crate::kernel::{ProcRow, Signals, Snapshot, SockRow, UnixRow};
+use crate::supervise::Line;
 
 /// At most this many lines of one program's output are shown per step.
 const MAX_OUTPUT: usize = 12;
@@ -74,7 +74,7 @@ impl<W: Write> Printer<W> {
             legend_shown: false,
             muted: false,
             width: None,
-            run_dir: crate::engine::run_dir().to_string_lossy().into_owned(),
+            run_dir: crate::play::run_dir().to_string_lossy().into_owned(),
         };
         p.pid(std::process::id() as i32); // the runner is p0
         p

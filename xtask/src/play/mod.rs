@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::lab::Lab;
-use crate::netns::HostSpec;
-use crate::programs::{Ending, INTERRUPTED, Programs};
-use crate::render::Printer;
+use crate::kernel::{Signals, Snapshot, SockRow, Sockets};
+use crate::net::lab::Lab;
+use crate::net::ns::HostSpec;
 use crate::scenario::{Action, Cond, Scenario, Side, SigIs, Step, View as Show};
-use crate::state::{Signals, Snapshot, SockRow, Sockets};
+use crate::show::Printer;
+use crate::supervise::{Ending, INTERRUPTED, Programs};
 
 /// How a run ended.
 pub enum Outcome {
@@ -938,7 +938,7 @@ fn eval(cond: &Cond, view: &View, run: &Run) -> Result<(), String> {
                 return Ok(()); // not run: `report` says so
             };
             let counters = lab.counters(host).map_err(|e| e.to_string())?;
-            let v = crate::lab::counter_sum(&counters, name)
+            let v = crate::net::lab::counter_sum(&counters, name)
                 .map_err(|missing| format!("{host} has no counter {missing}"))?;
             holds(
                 min.is_none_or(|m| v >= m) && max.is_none_or(|m| v <= m),
@@ -1168,8 +1168,8 @@ fn side_words(side: Option<Side>) -> &'static str {
 }
 
 /// A route as `ip route` writes it.
-fn show_route(r: &crate::netns::Route) -> String {
-    use crate::netns::RouteKind;
+fn show_route(r: &crate::net::ns::Route) -> String {
+    use crate::net::ns::RouteKind;
     let to = format!("{}/{}", r.to, r.prefix);
     match r.how {
         RouteKind::Via(gw) => format!("{to} via {gw}"),

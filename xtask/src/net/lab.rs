@@ -4,10 +4,10 @@
 
 use std::io;
 
-use crate::capture::Capture;
-use crate::netns::{HostSpec, Net};
-use crate::sockdiag::Diag;
-use crate::state::HostView;
+use crate::kernel::HostView;
+use crate::kernel::sockdiag::Diag;
+use crate::net::capture::Capture;
+use crate::net::ns::{HostSpec, Net};
 
 pub struct Lab {
     pub net: Net,

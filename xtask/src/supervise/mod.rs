@@ -70,6 +70,7 @@ impl Program {
 }
 
 /// Everything the scenario has started. Dropping it kills and reaps all of it.
+#[derive(Default)]
 pub struct Programs {
     pub list: Vec<Program>,
     pub pgids: HashSet<i32>,
@@ -111,12 +112,7 @@ pub fn catch_signals() {
 
 impl Programs {
     pub fn new() -> Programs {
-        Programs {
-            list: Vec::new(),
-            pgids: HashSet::new(),
-            log: Arc::default(),
-            orphans: Vec::new(),
-        }
+        Programs::default()
     }
 
     pub fn get(&self, name: &str) -> &Program {
@@ -150,7 +146,7 @@ impl Programs {
         unsafe {
             cmd.pre_exec(move || {
                 if let Some(fd) = ns {
-                    crate::netns::enter(fd)?;
+                    crate::net::ns::enter(fd)?;
                 }
                 nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
             });

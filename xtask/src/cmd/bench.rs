@@ -36,8 +36,8 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 use crate::lessons;
-use crate::netns::{self, HostSpec, Net};
-use crate::programs::{self, INTERRUPTED};
+use crate::net::ns::{self, HostSpec, Net};
+use crate::supervise::{self, INTERRUPTED};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -167,7 +167,7 @@ impl Plan {
 
 pub fn run(args: Args) -> ExitCode {
     let plan = Plan::new(&args);
-    programs::take_charge();
+    supervise::take_charge();
     let started = Instant::now();
     let found: Vec<Option<String>> = DESIGNS
         .iter()
@@ -188,7 +188,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     // As the runner does: descriptors this process inherited (cargo's jobserver pipe) are not
     // passed on to the servers, where they would take places in select's fd_set.
-    crate::run::inherit_nothing();
+    crate::cmd::run::inherit_nothing();
     let nofile = match raise_nofile() {
         Ok(limit) => limit,
         Err(e) => return fail(&format!("getrlimit(RLIMIT_NOFILE): {e}")),
@@ -339,7 +339,7 @@ fn namespaces_here() -> io::Result<()> {
         return Err(io::Error::other("XTASK_TEST_NO_NAMESPACES is set"));
     }
     if !nix::unistd::geteuid().is_root() {
-        netns::own_user_namespace()?;
+        ns::own_user_namespace()?;
     }
     drop(host_net()?);
     Ok(())
@@ -502,7 +502,7 @@ impl Target {
         let ns = self.ns;
         scope.spawn(move || {
             if let Some(fd) = ns {
-                netns::enter(fd)?;
+                ns::enter(fd)?;
             }
             Ok(f())
         })
@@ -1213,7 +1213,7 @@ impl Server {
         unsafe {
             cmd.pre_exec(move || {
                 if let Some(fd) = ns {
-                    netns::enter(fd)?;
+                    ns::enter(fd)?;
                 }
                 let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
                 setrlimit(Resource::RLIMIT_NOFILE, nofile, hard)?;

@@ -23,7 +23,7 @@ use nix::sys::socket::{
     recvmsg, setsockopt, socket, sockopt,
 };
 
-use crate::netns::Ns;
+use crate::net::ns::Ns;
 use crate::wire::Frame;
 
 /// The kernel's mark on a frame this host sent (linux/if_packet.h).

@@ -15,12 +15,12 @@ use std::os::fd::AsFd;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use crate::engine::OneKey;
-use crate::netns::Ns;
-use crate::programs::{self, INTERRUPTED};
-use crate::render::Printer;
-use crate::sockdiag::Diag;
-use crate::state::{HostView, Snapshot, SockRow};
+use crate::kernel::sockdiag::Diag;
+use crate::kernel::{HostView, Snapshot, SockRow};
+use crate::net::ns::Ns;
+use crate::play::OneKey;
+use crate::show::Printer;
+use crate::supervise::{self, INTERRUPTED};
 
 #[derive(clap::Args)]
 #[group(required = true, multiple = true)]
@@ -89,7 +89,7 @@ fn attach(pid: i32) -> Result<Vec<Attached>, String> {
 const REFRESH: Duration = Duration::from_millis(250);
 
 pub fn run(args: Args) -> ExitCode {
-    programs::catch_signals();
+    supervise::catch_signals();
     let tty = std::io::stdout().is_terminal();
     // Each frame is drawn into a buffer, then over the last one in place: no flicker.
     let mut p = Printer::new(Vec::new(), tty, false, args.port.unwrap_or(0));

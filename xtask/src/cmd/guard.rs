@@ -24,8 +24,8 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 use crate::lessons;
-use crate::programs::{self, INTERRUPTED};
 use crate::scenario::Guard;
+use crate::supervise::{self, INTERRUPTED};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -88,7 +88,7 @@ pub fn run(args: Args) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    programs::catch_signals();
+    supervise::catch_signals();
     let scratch = match Scratch::sync() {
         Ok(s) => s,
         Err(e) => {

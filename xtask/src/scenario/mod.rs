@@ -43,8 +43,8 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use serde::Deserialize;
 
-use crate::netns::{self, HostSpec, Route};
-use crate::state::tcp_states;
+use crate::kernel::tcp_states;
+use crate::net::ns::{self, HostSpec, Route};
 
 #[derive(Debug)]
 pub struct Scenario {
@@ -444,7 +444,7 @@ impl Scenario {
             steps.push(step);
         }
         let dir = path.parent().unwrap_or(Path::new("."));
-        let changed = std::env::var_os(crate::guard::CHANGED).is_some();
+        let changed = std::env::var_os(crate::cmd::guard::CHANGED).is_some();
         for (i, guard) in raw.guard.iter().enumerate().filter(|_| !changed) {
             check_guard(dir, guard).map_err(|msg| format!("{file}: guard {}: {msg}", i + 1))?;
         }
@@ -510,7 +510,7 @@ fn check_hosts(raw: Vec<RawHost>) -> Result<Vec<HostSpec>, String> {
         if h.name.len() > 15 || h.name == "switch" {
             return Err(format!("{what}: at most 15 characters, and not `switch`"));
         }
-        let addr = netns::in_run(&h.addr).map_err(|e| format!("{what}: {e}"))?;
+        let addr = ns::in_run(&h.addr).map_err(|e| format!("{what}: {e}"))?;
         if let Some(other) = hosts.iter().find(|o| o.name == h.name || o.addr == addr) {
             return Err(format!(
                 "{what}: {} already has that name or address",

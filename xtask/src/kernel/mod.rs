@@ -10,7 +10,9 @@ use std::net::SocketAddr;
 
 use procfs::process::{FDTarget, Process};
 
-use crate::sockdiag::{self, Diag, Sock, TCP_STATE_NAMES, tcp_state_name};
+pub mod sockdiag;
+
+use self::sockdiag::{Diag, Sock, TCP_STATE_NAMES, tcp_state_name};
 
 /// Where a snapshot's sockets come from.
 pub enum Sockets<'a> {

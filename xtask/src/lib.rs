@@ -1,0 +1,12 @@
+//! The unp-lab runner as a library: the binary (`main.rs`) only parses the command line and
+//! calls a command of [`cmd`]. See ARCHITECTURE.md beside this crate for the map.
+
+pub mod cmd;
+pub mod kernel;
+pub mod lessons;
+pub mod net;
+pub mod play;
+pub mod scenario;
+pub mod show;
+pub mod supervise;
+pub mod wire;
