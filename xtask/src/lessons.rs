@@ -2,7 +2,6 @@
 //! its book section. Building them: `cargo build` of the packages whose programs a scenario runs.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::scenario::Scenario;
 
@@ -119,32 +118,6 @@ pub fn package_of(program: &str) -> Option<String> {
                 .is_file()
                 .then(|| dir.file_name()?.to_str().map(String::from))?
         })
-}
-
-/// Build the packages; return the folder their programs are in.
-pub fn build(packages: &[String]) -> Result<PathBuf, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "--bins"]).current_dir(root());
-    for p in packages {
-        cmd.args(["--package", p]);
-    }
-    let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!(
-            "cargo could not build {} (see the compiler's errors above)",
-            packages.join(", ")
-        ));
-    }
-    Ok(bin_dir())
-}
-
-/// Where cargo puts the workspace's programs: the same profile folder as this runner.
-pub fn bin_dir() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| root().join("target/debug"))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The unp-lab runner as a library: the binary (`main.rs`) only parses the command line and
 //! calls a command of [`cmd`]. See ARCHITECTURE.md beside this crate for the map.
 
+pub mod cargo;
 pub mod cmd;
 pub mod kernel;
 pub mod lessons;

@@ -196,10 +196,10 @@ pub fn run(args: Args) -> ExitCode {
     let network = match namespaces_here() {
         Ok(()) => Network::Namespaces,
         Err(e) => {
-            let why = format!("cannot make network namespaces here ({e})");
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                return fail(&format!("{why}; CI=true refuses to fall back"));
-            }
+            let why = match crate::net::may_fall_back(&e) {
+                Ok(why) => why,
+                Err(refused) => return fail(&refused),
+            };
             eprintln!("bench: note: {why}: the servers listen on 127.0.0.1, free ports");
             Network::Loopback
         }
@@ -282,27 +282,16 @@ fn fail(msg: &str) -> ExitCode {
 
 /// Build the designs' programs in release; return the folder they are in.
 fn build(found: &[Option<String>]) -> Result<PathBuf, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--release", "--quiet"])
-        .current_dir(lessons::root());
-    for (d, p) in DESIGNS.iter().zip(found) {
-        if let Some(p) = p {
-            cmd.args(["--package", p, "--bin", d.program]);
-        }
-    }
+    let bins: Vec<(String, String)> = DESIGNS
+        .iter()
+        .zip(found)
+        .filter_map(|(d, p)| Some((p.clone()?, d.program.to_string())))
+        .collect();
     let t = Instant::now();
     eprint!("bench: cargo build --release of the servers...");
-    let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("cargo could not build the servers (see the compiler's errors above)".into());
-    }
+    let dir = crate::cargo::build_release(&bins).map_err(|e| e.to_string())?;
     eprintln!(" {:.1} s", t.elapsed().as_secs_f64());
-    // This runner is target/<profile>/xtask; the release programs are in target/release.
-    Ok(lessons::bin_dir()
-        .parent()
-        .map(|t| t.join("release"))
-        .unwrap_or_else(|| lessons::root().join("target/release")))
+    Ok(dir)
 }
 
 /// Raise this process's descriptor limit to its hard limit (the load client holds every
@@ -334,13 +323,7 @@ impl Network {
 /// Whether namespaces can be made: without root, the bench first enters a user namespace of
 /// its own (which must happen while the process has one thread: before any client runs).
 fn namespaces_here() -> io::Result<()> {
-    // A test hook, as the runner's: the tests play the fallback on a machine with namespaces.
-    if std::env::var_os("XTASK_TEST_NO_NAMESPACES").is_some() {
-        return Err(io::Error::other("XTASK_TEST_NO_NAMESPACES is set"));
-    }
-    if !nix::unistd::geteuid().is_root() {
-        ns::own_user_namespace()?;
-    }
+    crate::net::own_namespaces()?;
     drop(host_net()?);
     Ok(())
 }

@@ -294,11 +294,8 @@ impl Scratch {
 
     /// cargo in the scratch workspace, building into its own target folder.
     fn cargo(&self, args: &[&str]) -> Command {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.arg(args[0]).arg("--quiet").args(&args[1..]);
-        cmd.current_dir(&self.root)
-            .env("CARGO_TARGET_DIR", &self.target);
+        let mut cmd = crate::cargo::command(&self.root, args[0], Some(&self.target));
+        cmd.args(&args[1..]);
         cmd
     }
 }

@@ -5,9 +5,10 @@ use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::cargo::{self, BuildError};
 use crate::lessons;
+use crate::net;
 use crate::net::lab::Lab;
-use crate::net::ns;
 use crate::play::{self, Outcome, Setup};
 use crate::scenario::{Action, Scenario};
 use crate::show::{ColorChoice, Printer};
@@ -100,9 +101,13 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     supervise::take_charge();
-    let bins = match lessons::build(&packages) {
+    let bins = match cargo::build_lessons(&packages) {
         Ok(dir) => dir,
-        Err(e) => return fail(&e),
+        Err(BuildError::Interrupted) => {
+            eprintln!("interrupted");
+            return ExitCode::from(130);
+        }
+        Err(e) => return fail(&e.to_string()),
     };
     inherit_nothing();
     // The programs create files (a Unix-domain socket's): with the same umask on every machine
@@ -111,13 +116,13 @@ pub fn run(args: Args) -> ExitCode {
     let lab = if args.host_network {
         None
     } else {
-        match make_lab(&scenario) {
+        match net::own_namespaces().and_then(|()| Lab::build(&scenario.hosts)) {
             Ok(lab) => Some(lab),
             Err(e) => {
-                let why = format!("cannot make network namespaces here ({e})");
-                if std::env::var("CI").is_ok_and(|v| v == "true") {
-                    return fail(&format!("{why}; CI=true refuses to fall back"));
-                }
+                let why = match net::may_fall_back(&e) {
+                    Ok(why) => why,
+                    Err(refused) => return fail(&refused),
+                };
                 if scenario.networked() {
                     eprintln!("not run: {} needs hosts of its own, and {why}", args.lesson);
                     return ExitCode::from(NOT_RUN);
@@ -239,19 +244,6 @@ pub fn inherit_nothing() {
     // SAFETY: close_range with CLOSE_RANGE_CLOEXEC closes nothing; it only sets a flag on
     // descriptors, so no Rust object is left holding a closed descriptor.
     let _ = unsafe { libc::close_range(3, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as i32) };
-}
-
-/// The run's hosts. Without root, the runner first enters a user namespace of its own, in
-/// which it may make network namespaces.
-fn make_lab(scenario: &Scenario) -> std::io::Result<Lab> {
-    // A test hook: the tests play the fallback on a machine that can make namespaces.
-    if std::env::var_os("XTASK_TEST_NO_NAMESPACES").is_some() {
-        return Err(std::io::Error::other("XTASK_TEST_NO_NAMESPACES is set"));
-    }
-    if !nix::unistd::geteuid().is_root() {
-        ns::own_user_namespace()?;
-    }
-    Lab::build(&scenario.hosts)
 }
 
 fn fail(msg: &str) -> ExitCode {

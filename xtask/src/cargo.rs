@@ -1,0 +1,107 @@
+//! The one way the runner calls cargo: `run`, `check`, `guard`, `notes` and the bench all build
+//! through here, so that a failed build and an interrupted one read the same everywhere.
+
+use std::ffi::OsString;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::Ordering;
+
+use crate::lessons;
+use crate::supervise::INTERRUPTED;
+
+/// Why a build gave no programs.
+#[derive(Debug, PartialEq)]
+pub enum BuildError {
+    /// cargo could not be started at all.
+    NoCargo(String),
+    /// The code did not compile (cargo printed why, above).
+    Failed(String),
+    /// Ctrl-C (or SIGTERM, SIGHUP) while cargo ran: not the code's fault.
+    Interrupted,
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::NoCargo(e) => write!(f, "cannot run cargo: {e}"),
+            BuildError::Failed(what) => {
+                write!(
+                    f,
+                    "cargo could not build {what} (see the compiler's errors above)"
+                )
+            }
+            BuildError::Interrupted => write!(f, "interrupted"),
+        }
+    }
+}
+
+/// `cargo SUBCOMMAND --quiet` in the workspace `root`, with the cargo that runs this runner
+/// (the `CARGO` variable cargo sets), building into `target` when given.
+pub fn command(root: &Path, subcommand: &str, target: Option<&Path>) -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let mut cmd = Command::new(cargo);
+    cmd.arg(subcommand).arg("--quiet").current_dir(root);
+    if let Some(target) = target {
+        cmd.env("CARGO_TARGET_DIR", target);
+    }
+    cmd
+}
+
+/// Run a cargo command to the end; tell a failed build from an interrupted one. `what` names
+/// what was being built, for the error.
+pub fn status(mut cmd: Command, what: &str) -> Result<(), BuildError> {
+    let status = cmd
+        .status()
+        .map_err(|e| BuildError::NoCargo(e.to_string()))?;
+    // Ctrl-C reaches cargo too (it is in the terminal's foreground group): it dies of SIGINT,
+    // or exits with 130, and this runner's handler has set the flag.
+    let killed = matches!(
+        status.signal(),
+        Some(libc::SIGINT | libc::SIGTERM | libc::SIGHUP)
+    );
+    if INTERRUPTED.load(Ordering::SeqCst) || killed || status.code() == Some(130) {
+        return Err(BuildError::Interrupted);
+    }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(BuildError::Failed(what.to_string()))
+    }
+}
+
+/// Build the programs of these workspace packages (debug, as the runner is built); return the
+/// folder they are in.
+pub fn build_lessons(packages: &[String]) -> Result<PathBuf, BuildError> {
+    let mut cmd = command(&lessons::root(), "build", None);
+    cmd.arg("--bins");
+    for p in packages {
+        cmd.args(["--package", p]);
+    }
+    status(cmd, &packages.join(", "))?;
+    Ok(bin_dir())
+}
+
+/// Build the named programs in release (for measuring); return the folder they are in.
+pub fn build_release(bins: &[(String, String)]) -> Result<PathBuf, BuildError> {
+    let mut cmd = command(&lessons::root(), "build", None);
+    cmd.arg("--release");
+    for (package, bin) in bins {
+        cmd.args(["--package", package, "--bin", bin]);
+    }
+    let names: Vec<&str> = bins.iter().map(|(_, b)| b.as_str()).collect();
+    status(cmd, &names.join(", "))?;
+    // This runner is target/<profile>/xtask; the release programs are in target/release.
+    Ok(bin_dir()
+        .parent()
+        .map(|t| t.join("release"))
+        .unwrap_or_else(|| lessons::root().join("target/release")))
+}
+
+/// Where cargo puts the workspace's programs: the same profile folder as this runner.
+pub fn bin_dir() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| lessons::root().join("target/debug"))
+}
