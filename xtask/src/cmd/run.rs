@@ -2,14 +2,13 @@
 //! namespaces of its own), and play its scenario.
 
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::cargo::{self, BuildError};
 use crate::lessons;
-use crate::net;
-use crate::net::lab::Lab;
-use crate::play::{self, Outcome, Setup};
+use crate::net::{self, lab::Lab};
+use crate::play::{self, Outcome, Report, Setup};
 use crate::scenario::{Action, Scenario};
 use crate::show::{ColorChoice, Printer};
 use crate::supervise;
@@ -18,6 +17,8 @@ use crate::supervise;
 pub struct Args {
     /// The lesson to play, for example ch5-sigchld (`cargo xtask list` shows them all)
     lesson: String,
+    #[command(flatten)]
+    pub play: PlayArgs,
     /// The port the scenario's servers use: 9877, the book's SERV_PORT, which is always free
     /// in the run's own namespaces (with --host-network: 9877 when free, else any free port;
     /// 0 asks for any free port)
@@ -25,25 +26,13 @@ pub struct Args {
     port: Option<u16>,
     /// Run on this machine's own network instead of namespaces of the run's own, so that `ss`
     /// and `tcpdump` beside it see the programs: free ports, one host, no packet capture
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["pcap", "program"])]
     host_network: bool,
-    /// How each step's packets are shown: tcpdump's lines, a time-sequence diagram in the
-    /// style of the book's Figure 2.5, or not at all
-    /// (default: lines, or the diagram on a terminal narrower than 100 columns, where the
-    /// lines would be cut)
-    #[arg(long, value_enum)]
-    packets: Option<play::PacketView>,
-    /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces
-    /// it), always or never
-    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
-    color: ColorChoice,
-    /// Write every packet of the run to FILE, a pcap file for `tcpdump -r` or Wireshark
-    #[arg(long, value_name = "FILE")]
-    pcap: Option<PathBuf>,
     /// Play this scenario file instead of the lesson's own
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
-    /// Wait for a key before each step (q quits), for walking a class through it
+    /// Wait for a key before each step, for walking a class through it (Enter: run the step,
+    /// q: quit, r: replay up to here, b: back one step, j: jump to a step)
     #[arg(long)]
     step: bool,
     /// Start showing at step N: the steps before it are played, unseen, to reach its state
@@ -54,110 +43,271 @@ pub struct Args {
     stable: bool,
 }
 
-/// On the machine's own network, the scenarios run on the loopback address, so that nothing
-/// leaves the machine.
-const HOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
+/// What `run` and `check` share: how the run is played and shown.
+#[derive(clap::Args, Clone)]
+pub struct PlayArgs {
+    /// Play the scenario with the executable PATH wherever it starts the program NAME (the
+    /// book's C programs, your own): started the book's way, with no options (repeatable)
+    #[arg(long, value_name = "NAME=PATH", value_parser = program_arg)]
+    pub program: Vec<(String, PathBuf)>,
+    /// After a failed step, play the rest anyway (their checks are reported; the run still
+    /// exits 1)
+    #[arg(long)]
+    pub keep_going: bool,
+    /// How each step's packets are shown: tcpdump's lines, a time-sequence diagram in the
+    /// style of the book's Figure 2.5, or not at all
+    /// (default: lines, or the diagram on a terminal narrower than 100 columns, where the
+    /// lines would be cut)
+    #[arg(long, value_enum)]
+    pub packets: Option<play::PacketView>,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces
+    /// it), always or never
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Write every packet of the run to FILE, a pcap file for `tcpdump -r` or Wireshark
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+    /// Write the run's steps and checks to FILE as JSON (what each claimed, what it saw)
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+/// `NAME=PATH`: PATH must be an executable file.
+fn program_arg(text: &str) -> Result<(String, PathBuf), String> {
+    let (name, path) = text
+        .split_once('=')
+        .ok_or("give NAME=PATH, for example tcpserv04=./tcpserv04")?;
+    let path = PathBuf::from(path);
+    let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    use std::os::unix::fs::PermissionsExt;
+    if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+        return Err(format!("{} is not an executable file", path.display()));
+    }
+    let path = std::fs::canonicalize(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((name.to_string(), path))
+}
 
 /// Exit status when a lesson cannot be played here at all (it needs namespaces).
 const NOT_RUN: u8 = 3;
 
 pub fn run(args: Args) -> ExitCode {
+    supervise::keep();
+    let (lesson, scenario) = match find(&args.lesson, args.scenario.as_deref()) {
+        Ok(found) => found,
+        Err(code) => return code,
+    };
+    if usize::from(args.from) > scenario.steps.len() {
+        let total = scenario.steps.len();
+        eprintln!("error: --from {}: the lesson has {total} steps", args.from);
+        return ExitCode::from(2);
+    }
+    let dir = lesson.scenario.parent().unwrap_or(Path::new("."));
+    for problem in scenario.guard_problems(dir) {
+        // A student who changed a taught line must see what the change does: `guard` and
+        // `notes --check` hold the lessons to their guards, a run only says so.
+        eprintln!("note: {}: {problem}", lesson.scenario.display());
+    }
+    let bins = match prepare(&scenario, &args.play) {
+        Ok(bins) => bins,
+        Err(code) => return code,
+    };
+    let show = Show {
+        lesson: &args.lesson,
+        stable: args.stable,
+        next: args.scenario.is_none(),
+    };
+    let how = How {
+        port: args.port,
+        host_network: args.host_network,
+        step: args.step,
+        from: usize::from(args.from),
+    };
+    match play_lesson(&scenario, &bins, &args.play, &how, &show) {
+        Ok((outcome, _)) => exit_code(outcome),
+        Err(code) => code,
+    }
+}
+
+/// The lesson by name, and its scenario (or the one in `file`). Err: the exit code, said.
+pub fn find(name: &str, file: Option<&Path>) -> Result<(lessons::Lesson, Scenario), ExitCode> {
     let all = lessons::all();
     let names: Vec<String> = all.iter().map(|(l, _)| l.name.clone()).collect();
-    let Some(lesson) = all.into_iter().find(|(l, _)| l.name == args.lesson) else {
-        let hint = match lessons::closest(&args.lesson, &names) {
+    let Some((lesson, loaded)) = all.into_iter().find(|(l, _)| l.name == name) else {
+        let hint = match lessons::closest(name, &names) {
             Some(near) => format!("did you mean {near}? "),
             None => String::new(),
         };
         eprintln!(
-            "error: no lesson named `{}`; {hint}the lessons are:\n{}",
-            args.lesson,
+            "error: no lesson named `{name}`; {hint}the lessons are:\n{}",
             lessons::list()
         );
-        return ExitCode::from(2);
+        return Err(ExitCode::from(2));
     };
-    let loaded = match &args.scenario {
+    let loaded = match file {
         Some(path) => Scenario::load(path),
-        None => lesson.1,
+        None => loaded,
     };
-    let scenario = match loaded {
-        Ok(s) => s,
+    match loaded {
+        Ok(s) => Ok((lesson, s)),
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            Err(ExitCode::from(2))
         }
-    };
-    let packages = match packages(&scenario) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!(
-                "error: {}: {e}",
-                args.scenario
-                    .as_ref()
-                    .unwrap_or(&lesson.0.scenario)
-                    .display()
-            );
-            return ExitCode::from(2);
-        }
-    };
+    }
+}
+
+/// Check what can be checked before anything is built, then build the scenario's programs.
+/// Returns the folder they are in.
+pub fn prepare(scenario: &Scenario, args: &PlayArgs) -> Result<PathBuf, ExitCode> {
     supervise::take_charge();
-    let bins = match cargo::build_lessons(&packages) {
-        Ok(dir) => dir,
+    supervise::remove_stale_run_dirs();
+    if let Some(path) = &args.pcap {
+        // Said now, not after the whole lesson has played.
+        if let Err(e) = std::fs::File::create(path) {
+            eprintln!("error: --pcap {}: {e}", path.display());
+            return Err(ExitCode::from(2));
+        }
+    }
+    let packages = packages(scenario).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    match cargo::build_lessons(&packages) {
+        Ok(dir) => Ok(dir),
         Err(BuildError::Interrupted) => {
             eprintln!("interrupted");
-            return ExitCode::from(130);
+            Err(ExitCode::from(130))
         }
-        Err(e) => return fail(&e.to_string()),
-    };
+        Err(e) => Err(fail(&e.to_string())),
+    }
+}
+
+/// How the lesson is shown.
+pub struct Show<'a> {
+    pub lesson: &'a str,
+    pub stable: bool,
+    /// Say which lesson comes next when it passes (not for a scenario file of one's own).
+    pub next: bool,
+}
+
+/// Where and how it is played.
+#[derive(Default)]
+pub struct How {
+    pub port: Option<u16>,
+    pub host_network: bool,
+    pub step: bool,
+    pub from: usize,
+}
+
+/// Make the run's network, play the scenario (again from the start on `--step`'s r, b and j),
+/// and write the report where asked. Err: the exit code of a run that could not be made.
+pub fn play_lesson(
+    scenario: &Scenario,
+    bins: &Path,
+    args: &PlayArgs,
+    how: &How,
+    show: &Show,
+) -> Result<(Outcome, Report), ExitCode> {
     inherit_nothing();
     // The programs create files (a Unix-domain socket's): with the same umask on every machine
     // their permissions, which a lesson shows, are the same. 022 is the usual default.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
-    let lab = if args.host_network {
-        None
-    } else {
-        match net::own_namespaces().and_then(|()| Lab::build(&scenario.hosts)) {
-            Ok(lab) => Some(lab),
-            Err(e) => {
-                let why = match net::may_fall_back(&e) {
-                    Ok(why) => why,
-                    Err(refused) => return fail(&refused),
-                };
-                if scenario.networked() {
-                    eprintln!("not run: {} needs hosts of its own, and {why}", args.lesson);
-                    return ExitCode::from(NOT_RUN);
-                }
-                eprintln!(
-                    "note: {why}: running on this machine's network instead (a free port, \
-                     no packet capture: packet checks are not run)"
-                );
-                None
-            }
-        }
-    };
-    if args.host_network && scenario.networked() {
-        eprintln!(
-            "not run: {} has hosts of its own, which need the run's namespaces",
-            args.lesson
-        );
-        return ExitCode::from(NOT_RUN);
-    }
-    let port = match (&lab, args.port) {
+    let mut lab = network(scenario, how, show.lesson)?;
+    let port = match (&lab, how.port) {
         (Some(_), None | Some(0)) => unp::SERV_PORT,
         (Some(_), Some(p)) => p,
-        (None, asked) => match choose_port(asked) {
-            Ok(p) => p,
-            Err(e) => return fail(&e),
-        },
+        (None, asked) => choose_port(asked).map_err(|e| fail(&e))?,
     };
-    let mut printer = Printer::<std::io::Stdout>::stdout(args.stable, port, args.color);
+    let mut printer = Printer::<std::io::Stdout>::stdout(show.stable, port, args.color);
+    header(&mut printer, scenario, lab.as_ref(), port, show);
+    let mut setup = Setup {
+        bins,
+        replaced: &args.program,
+        hosts: &scenario.hosts,
+        port,
+        step_by_step: how.step,
+        stable: show.stable,
+        pcap: args.pcap.as_deref(),
+        from: how.from.max(1),
+        packets: args.packets.unwrap_or(match printer.width() {
+            Some(w) if w < 100 => play::PacketView::Diagram,
+            _ => play::PacketView::Lines,
+        }),
+        keep_going: args.keep_going,
+    };
+    printer.show_hosts(scenario.hosts.len() > 1);
+    let in_namespaces = lab.is_some();
+    let (outcome, report) = loop {
+        let (outcome, mut report) = play::play(scenario, &setup, lab.take(), &mut printer);
+        let Outcome::Restart(n) = outcome else {
+            report.lesson = show.lesson.to_string();
+            break (outcome, report);
+        };
+        setup.from = n;
+        if in_namespaces {
+            let again = Lab::build(&scenario.hosts);
+            lab =
+                Some(again.map_err(|e| fail(&format!("cannot make the run's hosts again: {e}")))?);
+        }
+    };
+    if outcome == Outcome::Passed && show.next {
+        let names: Vec<String> = lessons::all().into_iter().map(|(l, _)| l.name).collect();
+        match names.iter().skip_while(|n| **n != show.lesson).nth(1) {
+            Some(next) => printer.line(&format!("Next: cargo xtask run {next}")),
+            None => printer.line("That was the last lesson of the course."),
+        }
+    }
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+        std::fs::write(path, json + "\n")
+            .map_err(|e| fail(&format!("--report {}: {e}", path.display())))?;
+    }
+    Ok((outcome, report))
+}
+
+/// The run's own hosts, or None on the machine's own network (asked for, or where namespaces
+/// cannot be made and the lesson can do without).
+fn network(scenario: &Scenario, how: &How, lesson: &str) -> Result<Option<Lab>, ExitCode> {
+    if how.host_network {
+        if scenario.networked() {
+            eprintln!("not run: {lesson} has hosts of its own, which need the run's namespaces");
+            return Err(ExitCode::from(NOT_RUN));
+        }
+        return Ok(None);
+    }
+    match net::own_namespaces().and_then(|()| Lab::build(&scenario.hosts)) {
+        Ok(lab) => Ok(Some(lab)),
+        Err(e) => {
+            let why = net::may_fall_back(&e).map_err(|refused| fail(&refused))?;
+            if scenario.networked() {
+                eprintln!("not run: {lesson} needs hosts of its own, and {why}");
+                return Err(ExitCode::from(NOT_RUN));
+            }
+            eprintln!(
+                "note: {why}: running on this machine's network instead (a free port, \
+                 no packet capture: packet checks are not run)"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// The lesson's title line and where it runs.
+fn header<W: std::io::Write>(
+    printer: &mut Printer<W>,
+    scenario: &Scenario,
+    lab: Option<&Lab>,
+    port: u16,
+    show: &Show,
+) {
     let s = &scenario.lesson;
     printer.line(&format!(
         "{} · {} · UNP §{}",
-        args.lesson, s.title, s.section
+        show.lesson, s.title, s.section
     ));
-    let shown = if args.stable { unp::SERV_PORT } else { port };
-    match &lab {
+    let shown = if show.stable { unp::SERV_PORT } else { port };
+    let host = Ipv4Addr::LOCALHOST;
+    match lab {
         Some(_) if scenario.networked() => {
             let hosts: Vec<String> = scenario
                 .hosts
@@ -170,13 +320,13 @@ pub fn run(args: Args) -> ExitCode {
             ));
         }
         Some(_) => printer.line(&format!(
-            "One host, its loopback only; servers listen on {HOST}:{shown}."
+            "One host, its loopback only; servers listen on {host}:{shown}."
         )),
         None => printer.line(&format!(
-            "On this machine's own network: servers listen on {HOST}:{shown}."
+            "On this machine's own network: servers listen on {host}:{shown}."
         )),
     }
-    if let Some(lab) = lab.as_ref().filter(|_| !args.stable) {
+    if let Some(lab) = lab.filter(|_| !show.stable) {
         let pid = std::process::id();
         printer.line(&format!(
             "(The run's own network namespaces; to watch: cargo xtask watch --run {pid})"
@@ -186,54 +336,15 @@ pub fn run(args: Args) -> ExitCode {
             printer.line(&format!("namespaces: {}", lab.namespaces().join(" ")));
         }
     }
-    let setup = Setup {
-        bins: &bins,
-        hosts: &scenario.hosts,
-        port,
-        step_by_step: args.step,
-        stable: args.stable,
-        pcap: args.pcap.as_deref(),
-        from: usize::from(args.from),
-        packets: play::PacketView::Lines,
-    };
-    let mut setup = play::Setup {
-        packets: args.packets.unwrap_or(match printer.width() {
-            Some(w) if w < 100 => play::PacketView::Diagram,
-            _ => play::PacketView::Lines,
-        }),
-        ..setup
-    };
-    printer.show_hosts(scenario.hosts.len() > 1);
-    let in_namespaces = lab.is_some();
-    let mut lab = lab;
-    // `--step`'s r, b and j play the scenario again from the start, in new namespaces, and
-    // show it from the step asked for.
-    let outcome = loop {
-        let outcome = play::play(&scenario, &setup, lab.take(), &mut printer);
-        let Outcome::Restart(n) = outcome else {
-            break outcome;
-        };
-        setup.from = n;
-        if in_namespaces {
-            match Lab::build(&scenario.hosts) {
-                Ok(new) => lab = Some(new),
-                Err(e) => return fail(&format!("cannot make the run's namespaces again: {e}")),
-            }
-        }
-    };
-    // The course goes on: say which lesson comes next (not for a scenario file of one's own).
-    if matches!(outcome, Outcome::Passed) && args.scenario.is_none() {
-        let next = names.iter().skip_while(|n| **n != args.lesson).nth(1);
-        match next {
-            Some(next) => printer.line(&format!("Next: cargo xtask run {next}")),
-            None => printer.line("That was the last lesson of the course."),
-        }
-    }
+}
+
+/// The exit status of a run that was played: 0 passed (or quit at a prompt), 1 failed or not
+/// played, 130 interrupted.
+pub fn exit_code(outcome: Outcome) -> ExitCode {
     match outcome {
-        Outcome::Passed | Outcome::Quit => ExitCode::SUCCESS,
-        Outcome::Failed => ExitCode::FAILURE,
+        Outcome::Passed | Outcome::Quit | Outcome::Restart(_) => ExitCode::SUCCESS,
+        Outcome::Failed | Outcome::NotPlayed => ExitCode::FAILURE,
         Outcome::Interrupted => ExitCode::from(130),
-        Outcome::Restart(_) => unreachable!("a restart plays the scenario again"),
     }
 }
 
@@ -246,13 +357,13 @@ pub fn inherit_nothing() {
     let _ = unsafe { libc::close_range(3, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as i32) };
 }
 
-fn fail(msg: &str) -> ExitCode {
+pub fn fail(msg: &str) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::FAILURE
 }
 
 /// The packages that build the programs the scenario starts.
-fn packages(scenario: &Scenario) -> Result<Vec<String>, String> {
+pub fn packages(scenario: &Scenario) -> Result<Vec<String>, String> {
     let mut packages = Vec::new();
     for (i, step) in scenario.steps.iter().enumerate() {
         if let Action::Start { program, .. } = &step.action {
@@ -273,6 +384,7 @@ fn packages(scenario: &Scenario) -> Result<Vec<String>, String> {
 /// The book's port when it is free (and no port was asked for), the asked-for port, or any
 /// free one for `--port 0`. A port is free when both TCP and UDP can bind it.
 fn choose_port(asked: Option<u16>) -> Result<u16, String> {
+    const HOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
     let free = |port: u16| {
         let addr = SocketAddrV4::new(HOST, port);
         let tcp = TcpListener::bind(addr).ok()?;

@@ -67,6 +67,10 @@ pub struct FdRow {
 pub struct Signals {
     /// Sent to this thread and not yet delivered (SigPnd), or to the process (ShdPnd).
     pub pending: u64,
+    /// Pending for the thread alone (SigPnd): raise(3), pthread_kill, a fault.
+    pub sigpnd: u64,
+    /// Pending for the process (ShdPnd): what kill(2) sends, taken by whichever thread can.
+    pub shdpnd: u64,
     pub blocked: u64,
     pub ignored: u64,
     pub caught: u64,
@@ -480,6 +484,8 @@ fn signals_of(proc: &Process) -> Signals {
     match proc.status() {
         Ok(s) => Signals {
             pending: s.sigpnd | s.shdpnd,
+            sigpnd: s.sigpnd,
+            shdpnd: s.shdpnd,
             blocked: s.sigblk,
             ignored: s.sigign,
             caught: s.sigcgt,

@@ -160,8 +160,19 @@ impl std::str::FromStr for Route {
             None => return Err(bad()),
         };
         let to = in_run(to)?;
-        if prefix > 32 {
-            return Err(bad());
+        // The route stays inside the run's /24, and names a network, not a host within one:
+        // the kernel refuses 192.0.2.5/24 (host bits set) with EINVAL.
+        if !(24..=32).contains(&prefix) {
+            return Err(format!(
+                "route `{s}`: the prefix must be 24 to 32, inside the run"
+            ));
+        }
+        let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+        if u32::from(to) & !mask != 0 {
+            let net = Ipv4Addr::from(u32::from(to) & mask);
+            return Err(format!(
+                "route `{s}`: {to}/{prefix} has host bits set; the network is {net}/{prefix}"
+            ));
         }
         let how = match words[1..] {
             ["via", router] => RouteKind::Via(in_run(router)?),
@@ -539,5 +550,11 @@ mod tests {
         assert!("10.0.0.1 blackhole".parse::<Route>().is_err());
         assert!("192.0.2.9 via 8.8.8.8".parse::<Route>().is_err());
         assert!("192.0.2.9 sideways".parse::<Route>().is_err());
+        let host_bits = "192.0.2.5/24 unreachable".parse::<Route>().unwrap_err();
+        assert!(
+            host_bits.contains("the network is 192.0.2.0/24"),
+            "{host_bits}"
+        );
+        assert!("192.0.2.0/16 unreachable".parse::<Route>().is_err());
     }
 }

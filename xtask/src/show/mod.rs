@@ -74,7 +74,7 @@ impl<W: Write> Printer<W> {
             legend_shown: false,
             muted: false,
             width: None,
-            run_dir: crate::play::run_dir().to_string_lossy().into_owned(),
+            run_dir: crate::supervise::run_dir().to_string_lossy().into_owned(),
         };
         p.pid(std::process::id() as i32); // the runner is p0
         p

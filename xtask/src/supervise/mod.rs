@@ -7,6 +7,11 @@
 //! `Drop` sends SIGKILL to every group and reaps until no child is left: it runs on success,
 //! on a failed step, on a panic (unwinding), and after SIGINT, SIGTERM or SIGHUP.
 
+mod keeper;
+mod tree;
+
+pub use keeper::keep;
+
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::os::fd::RawFd;
@@ -78,6 +83,44 @@ pub struct Programs {
     /// Processes the runner reaped that it did not start: children whose parent ended without
     /// waiting for them, so that they came to the runner, the subreaper, to be reaped.
     pub orphans: Vec<i32>,
+    /// When the processes were last counted (see `contain`).
+    counted: Option<Instant>,
+}
+
+/// The most processes a run's programs may have at once. The lessons need a few dozen (the
+/// bench, which holds thousands of clients on fork servers, does not go through here); a
+/// fork bomb reaches this in milliseconds and is ended while the machine stays usable.
+pub const MAX_PROCESSES: usize = 200;
+
+/// `{tmp}`: the run's own folder, named after the runner's pid so that runs at the same time
+/// never share it. Programs on every host see the same file system, so a file one makes (a
+/// Unix-domain socket's) is where another finds it; the folder and all in it go when the run
+/// ends. Always in /tmp, as the book's paths are, and the pid written with 7 digits (pid_max
+/// is at most 4194304), so that a path's length, which a program may print, is the same in
+/// every run.
+pub fn run_dir() -> std::path::PathBuf {
+    run_dir_of(std::process::id())
+}
+
+/// The folder of the run whose runner is `pid`.
+pub fn run_dir_of(pid: u32) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("/tmp/unp-lab.{pid:07}"))
+}
+
+/// Remove the folders of runs whose runner is gone (one killed before its keeper could).
+pub fn remove_stale_run_dirs() {
+    let Ok(dir) = std::fs::read_dir("/tmp") else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("unp-lab.")) else {
+            continue;
+        };
+        if pid.len() == 7 && pid.parse::<i32>().is_ok_and(|p| !keeper::alive(p)) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Set by the SIGINT, SIGTERM and SIGHUP handler; the engine checks it while it waits.
@@ -115,12 +158,10 @@ impl Programs {
         Programs::default()
     }
 
-    pub fn get(&self, name: &str) -> &Program {
-        // Scenario::load checked that every name refers to a program started before.
-        self.list
-            .iter()
-            .find(|p| p.name == name)
-            .expect("scenario names were checked")
+    /// The program started under `name`. The scenario's names were checked, but a start can
+    /// fail (on a crashed host), so a later step may name a program that is not there.
+    pub fn find(&self, name: &str) -> Option<&Program> {
+        self.list.iter().find(|p| p.name == name)
     }
 
     /// Start `path` with `args` in a new process group, its three standard streams piped, on
@@ -242,11 +283,8 @@ impl Programs {
 
     /// Queue the lines, each ended by a newline, for the program's standard input.
     pub fn type_lines(&mut self, name: &str, lines: &[String]) -> Result<(), String> {
-        let prog = self
-            .list
-            .iter_mut()
-            .find(|p| p.name == name)
-            .expect("names were checked");
+        let prog = self.list.iter_mut().find(|p| p.name == name);
+        let prog = prog.ok_or(format!("{name} was never started"))?;
         let stdin = prog
             .stdin
             .as_ref()
@@ -267,34 +305,37 @@ impl Programs {
     /// Collect the status of every child that has ended, without blocking: the scenario's
     /// programs (whose ending is recorded and logged) and any orphans reparented to us.
     pub fn reap(&mut self) {
-        loop {
-            let status = match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) | Err(_) => return,
-                Ok(status) => status,
-            };
-            let (pid, ending) = match status {
-                WaitStatus::Exited(pid, code) => (pid, Ending::Code(code)),
-                WaitStatus::Signaled(pid, sig, _) => (pid, Ending::Signal(sig)),
-                _ => continue,
-            };
-            let Some(prog) = self.list.iter_mut().find(|p| p.pid == pid.as_raw()) else {
-                self.orphans.push(pid.as_raw());
-                continue;
-            };
-            {
-                prog.ending = Some(ending);
-                let line = Line {
-                    who: prog.name.clone(),
-                    text: ending.to_string(),
-                    stderr: false,
-                    note: true,
-                };
-                self.log
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(line);
+        while let Ok(status) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            if status == WaitStatus::StillAlive {
+                return;
             }
+            self.record(status);
         }
+    }
+
+    /// Note how a reaped child ended: a program's ending is recorded and logged, any other
+    /// child is an orphan that came to the runner to be reaped.
+    fn record(&mut self, status: WaitStatus) {
+        let (pid, ending) = match status {
+            WaitStatus::Exited(pid, code) => (pid, Ending::Code(code)),
+            WaitStatus::Signaled(pid, sig, _) => (pid, Ending::Signal(sig)),
+            _ => return,
+        };
+        let Some(prog) = self.list.iter_mut().find(|p| p.pid == pid.as_raw()) else {
+            self.orphans.push(pid.as_raw());
+            return;
+        };
+        prog.ending = Some(ending);
+        let line = Line {
+            who: prog.name.clone(),
+            text: ending.to_string(),
+            stderr: false,
+            note: true,
+        };
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
     }
 
     /// Send `signal` to the process group of every program running on `host` (each program
@@ -307,20 +348,58 @@ impl Programs {
             .count()
     }
 
-    /// SIGKILL every process group, then reap until no child is left (or 3 s have passed).
+    /// End the run's programs if they have made more processes than a run may have (a fork
+    /// bomb, or a server whose children never exit), with a line in the log saying so. The
+    /// processes are counted every 50 ms at most: a /proc walk is not free.
+    pub fn contain(&mut self) {
+        if self
+            .counted
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(50))
+        {
+            return;
+        }
+        self.counted = Some(Instant::now());
+        let n = tree::descendants(std::process::id() as i32).len();
+        if n <= MAX_PROCESSES {
+            return;
+        }
+        self.kill_all();
+        let text = format!(
+            "the programs made {n} processes, more than the {MAX_PROCESSES} a run may have: \
+             every one of them was ended"
+        );
+        let who = self.list.first().map_or(String::new(), |p| p.name.clone());
+        let line = Line {
+            who,
+            text,
+            stderr: true,
+            note: true,
+        };
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
+        self.reap();
+    }
+
+    /// SIGKILL every process group, and every process below the runner however it got there
+    /// (a program that called setsid, a grandchild whose parent died), then reap until no
+    /// child is left (or 3 s have passed).
     pub fn kill_all(&mut self) {
         for &pgid in &self.pgids {
             let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL); // ESRCH: that group is gone
         }
+        let me = std::process::id() as i32;
         let deadline = Instant::now() + Duration::from_secs(3);
         loop {
+            tree::kill_descendants(me);
             match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
                 Err(Errno::ECHILD) => return, // nothing left to reap
                 Ok(WaitStatus::StillAlive) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(2));
                 }
                 Ok(WaitStatus::StillAlive) | Err(_) => return,
-                Ok(_) => {} // reaped one; look for more
+                Ok(status) => self.record(status),
             }
         }
     }
