@@ -310,7 +310,7 @@ impl OnTerminal {
 
     /// Read until `text` has appeared `times` times (a prompt shown again for the next step).
     fn expect_times(&mut self, text: &str, times: usize) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(60);
         while self.seen.matches(text).count() < times {
             assert!(
                 Instant::now() < deadline,

@@ -155,9 +155,13 @@ fn every_lesson_passes_and_leaves_nothing_behind() {
     let lessons = lessons();
     assert!(lessons.len() >= 3, "found the lessons: {lessons:?}");
     for lesson in lessons {
-        let started = Instant::now();
+        let report = TempFile(std::env::temp_dir().join(format!(
+            "unp-lab-test-report.{}.{lesson}.json",
+            std::process::id()
+        )));
         let out = xtask()
-            .args(["run", &lesson, "--port", "0"])
+            .args(["run", &lesson, "--port", "0", "--report"])
+            .arg(&report.0)
             .output()
             .expect("run");
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -166,13 +170,12 @@ fn every_lesson_passes_and_leaves_nothing_behind() {
             "{lesson}:\n{stdout}\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(stdout.contains("✓ all"), "{lesson}: {stdout}");
-        assert!(!stdout.contains('✗'), "{lesson}: {stdout}");
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{lesson} took {:?}",
-            started.elapsed()
-        );
+        // The outcome as data: the report, not the printed marks.
+        let report = xtask::play::Report::read(&report.0).expect("a report");
+        assert_eq!(report.outcome, "passed", "{lesson}: {stdout}");
+        assert_eq!(report.first_failure().map(|(s, _)| s), None, "{lesson}");
+        let (held, made) = report.tally();
+        assert!(held == made && made > 0, "{lesson}: {held} of {made}");
         assert_nothing_left(&stdout);
     }
 }
@@ -851,6 +854,95 @@ fn sigterm_mid_run_kills_and_reaps_everything() {
 #[test]
 fn sighup_mid_run_kills_and_reaps_everything() {
     interrupt_with(Signal::SIGHUP);
+}
+
+/// Start a run whose server has forked five children that stay (then it waits forever), and
+/// return it with what it printed up to there.
+fn run_with_forked_children() -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    String,
+    TempFile,
+) {
+    let path = scenario_file(&format!(
+        "{SERVER_STEP}{FIVE_CLIENTS_STEP}{}",
+        r#"
+[[step]]
+say = "forever"
+wait = [{ printed = "never", by = "serv" }]
+timeout = 60
+"#
+    ));
+    let mut child = StdCommand::new(bin("xtask"))
+        .env("XTASK_TEST_SHOW_NAMESPACES", "1")
+        .args(["run", "ch5-sigchld", "--port", "0", "--scenario"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the runner");
+    let mut stdout = String::new();
+    let mut lines = BufReader::new(child.stdout.take().expect("piped"));
+    while !stdout.contains("Step 3/3") {
+        let mut line = String::new();
+        assert!(
+            lines.read_line(&mut line).expect("read") > 0,
+            "the runner ended early:\n{stdout}"
+        );
+        stdout.push_str(&line);
+    }
+    (child, lines, stdout, path)
+}
+
+/// The runner's own process: the child of the command's process (its keeper) named xtask.
+fn runner_of(keeper: i32) -> i32 {
+    procfs::process::all_processes()
+        .expect("/proc")
+        .flatten()
+        .find(|p| {
+            p.stat()
+                .is_ok_and(|s| s.ppid == keeper && s.comm == "xtask")
+        })
+        .map(|p| p.pid)
+        .expect("the keeper has a runner")
+}
+
+/// SIGKILL gives the runner no chance to clean up; PDEATHSIG reaches only its own children,
+/// not the children they forked. The keeper it was forked from kills and reaps the rest.
+#[test]
+fn sigkill_of_the_runner_after_a_fork_leaves_nothing() {
+    let (mut child, mut lines, mut stdout, _path) = run_with_forked_children();
+    let runner = runner_of(child.id() as i32);
+    kill(Pid::from_raw(runner), Signal::SIGKILL).expect("SIGKILL the runner");
+    let status = common::wait_within(&mut child, "the keeper to end", common::LIMIT);
+    let mut rest = String::new();
+    while lines.read_line(&mut rest).expect("read") > 0 {}
+    stdout.push_str(&rest);
+    assert_eq!(
+        status.code(),
+        Some(128 + 9),
+        "exits as the runner did: {stdout}"
+    );
+    assert_eq!(started_pids(&stdout).len(), 2, "{stdout}");
+    assert_nothing_left(&stdout);
+}
+
+/// SIGKILL of the command's own process (the keeper): the runner is told by PDEATHSIG and
+/// cleans up as after SIGTERM.
+#[test]
+fn sigkill_of_the_command_leaves_nothing() {
+    let (mut child, mut lines, mut stdout, _path) = run_with_forked_children();
+    let runner = runner_of(child.id() as i32);
+    child.kill().expect("SIGKILL the command");
+    common::wait_within(&mut child, "the keeper to end", common::LIMIT);
+    let mut rest = String::new();
+    while lines.read_line(&mut rest).expect("read") > 0 {}
+    stdout.push_str(&rest);
+    let deadline = Instant::now() + common::LIMIT;
+    while Path::new(&format!("/proc/{runner}")).exists() {
+        assert!(Instant::now() < deadline, "the runner outlived its keeper");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_nothing_left(&stdout);
 }
 
 /// Start `lesson --step`, press Enter until step `k`'s header shows, then send `sig`.

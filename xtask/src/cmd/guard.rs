@@ -4,8 +4,8 @@
 //! it (the previous lesson's version, or the naive one the book warns against), and what should
 //! catch that change. For each guard this command copies the workspace to a scratch folder,
 //! applies the change there, builds, and plays the lesson's scenario (or runs the named test)
-//! with a time limit. The change is caught when a check fails: the runner exits 1 with a `✗`
-//! line, or the test fails. It is not caught when everything still passes, when it hangs past
+//! with a time limit. The change is caught when a check fails: the runner exits 1 and its
+//! report (`run --report`) names the failed check, or the test fails. It is not caught when everything still passes, when it hangs past
 //! the limit, or when the change does not even compile (then it guards nothing).
 //!
 //! The scratch copy lives in `target/guard/`, with a target folder of its own, so the first run
@@ -24,6 +24,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 use crate::lessons;
+use crate::play::Report;
 use crate::scenario::Guard;
 use crate::supervise::{self, INTERRUPTED};
 
@@ -35,13 +36,9 @@ pub struct Args {
     #[arg(long)]
     list: bool,
     /// Seconds a change may take to be caught, build excluded
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     limit: u64,
 }
-
-/// Set in the environment of a run in the scratch copy, where a guard's line has been changed:
-/// the scenario then does not insist that its guards' lines are in the code.
-pub const CHANGED: &str = "UNP_LAB_GUARD_CHANGED";
 
 /// One guard of one lesson, with where its line is.
 struct Entry {
@@ -53,8 +50,8 @@ struct Entry {
 
 /// How a change fared.
 enum Verdict {
-    /// A check failed: the first line that says so.
-    Caught(String),
+    /// A check failed: the step, and the check in words (or the test that failed).
+    Caught(Option<usize>, String),
     /// Everything still passed.
     Survived,
     /// Still running at the time limit; killed.
@@ -103,7 +100,6 @@ pub fn run(args: Args) -> ExitCode {
             eprintln!("interrupted");
             return ExitCode::from(130);
         }
-        let file = format!("{}/{}", e.lesson, e.guard.file);
         println!(
             "{:<18} {}:{}: {}",
             e.lesson, e.guard.file, e.line_no, e.guard.why
@@ -111,38 +107,9 @@ pub fn run(args: Args) -> ExitCode {
         println!("  change `{}` -> `{}`", e.guard.line, e.guard.change);
         let started = Instant::now();
         let verdict = scratch.try_change(e, limit);
-        let secs = started.elapsed().as_secs_f64();
-        match verdict {
-            Ok(Verdict::Caught(how)) => {
-                caught += 1;
-                println!("  ✓ caught in {secs:.1} s (build included): {how}");
-            }
-            Ok(Verdict::Survived) => {
-                missed += 1;
-                println!(
-                    "  ✗ not caught: with the change, {} still passes",
-                    e.guard.caught
-                );
-            }
-            Ok(Verdict::Hung) => {
-                missed += 1;
-                println!(
-                    "  ✗ not caught: {} was still running after {limit:?}",
-                    e.guard.caught
-                );
-            }
-            Ok(Verdict::NoBuild(why)) => {
-                missed += 1;
-                println!("  ✗ the change does not compile, so it guards nothing: {why}");
-            }
-            Ok(Verdict::Broken(why)) => {
-                missed += 1;
-                println!("  ✗ the run failed, but not by a check: {why}");
-            }
-            Err(err) => {
-                missed += 1;
-                println!("  ✗ could not try the change in {file}: {err}");
-            }
+        match say(e, verdict, started.elapsed(), limit) {
+            true => caught += 1,
+            false => missed += 1,
         }
     }
     println!("{caught} of {} changes caught", caught + missed);
@@ -151,6 +118,43 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// Print how the change fared; whether it was caught.
+fn say(e: &Entry, verdict: io::Result<Verdict>, took: Duration, limit: Duration) -> bool {
+    let secs = took.as_secs_f64();
+    let caught_by = &e.guard.caught;
+    match verdict {
+        Ok(Verdict::Caught(step, how)) => {
+            let at = step.map_or(String::new(), |n| format!(" at step {n}"));
+            // The step is data `check` grades by: it must be the one that catches the change.
+            if step.is_some() && step != e.guard.step {
+                let said = e
+                    .guard
+                    .step
+                    .map_or("no step".into(), |n| format!("step = {n}"));
+                println!("  ✗ caught{at}, but the guard says {said}: {how}");
+                return false;
+            }
+            println!("  ✓ caught{at} in {secs:.1} s (build included): {how}");
+            return true;
+        }
+        Ok(Verdict::Survived) => {
+            println!("  ✗ not caught: with the change, {caught_by} still passes")
+        }
+        Ok(Verdict::Hung) => {
+            println!("  ✗ not caught: {caught_by} was still running after {limit:?}")
+        }
+        Ok(Verdict::NoBuild(why)) => {
+            println!("  ✗ the change does not compile, so it guards nothing: {why}")
+        }
+        Ok(Verdict::Broken(why)) => println!("  ✗ the run failed, but not by a check: {why}"),
+        Err(err) => println!(
+            "  ✗ could not try the change in {}/{}: {err}",
+            e.lesson, e.guard.file
+        ),
+    }
+    false
 }
 
 /// The guards of the named lessons (every lesson when none is named), in course order.
@@ -169,6 +173,10 @@ fn collect(names: &[String]) -> Result<Vec<Entry>, String> {
         }
         let scenario = scenario?;
         let dir = lesson.scenario.parent().unwrap_or(Path::new("."));
+        // The list must be true to the code: each guarded line is there, once.
+        if let Some(problem) = scenario.guard_problems(dir).first() {
+            return Err(format!("{}: {problem}", lesson.scenario.display()));
+        }
         for guard in scenario.guards {
             let text = fs::read_to_string(dir.join(&guard.file)).unwrap_or_default();
             let at = text.find(&guard.line).unwrap_or(0);
@@ -254,8 +262,7 @@ impl Scratch {
             _ => {
                 let mut cmd = Command::new(self.target.join("debug/xtask"));
                 cmd.args(["run", &e.lesson, "--color", "never", "--packets", "none"]);
-                // The guards' own lines are not in the changed copy: do not check for them.
-                cmd.env(CHANGED, "1");
+                cmd.arg("--report").arg(self.report());
                 // Its own build of the lesson then goes to the same target folder.
                 cmd.current_dir(&self.root)
                     .env("CARGO_TARGET_DIR", &self.target);
@@ -263,6 +270,7 @@ impl Scratch {
             }
         };
         let log = self.target.join("guard.log");
+        let _ = fs::remove_file(self.report());
         let (status, output) = run_limited(&mut cmd, &log, limit)?;
         let Some(status) = status else {
             return Ok(Verdict::Hung);
@@ -273,23 +281,27 @@ impl Scratch {
                     .lines()
                     .find(|l| l.contains("panicked at") || l.ends_with("FAILED"))
                     .unwrap_or("a test failed");
-                Verdict::Caught(failed.trim().to_string())
+                Verdict::Caught(None, failed.trim().to_string())
             }
             ["test", ..] => Verdict::Survived,
             _ => match status.code() {
                 Some(0) => Verdict::Survived,
-                // A check failed, or a step's wait timed out (its message says for what).
-                Some(1) => Verdict::Caught(
-                    output
-                        .lines()
-                        .find(|l| l.trim_start().starts_with('✗'))
-                        .map_or_else(|| last_words(&output), |l| l.trim().to_string()),
-                ),
+                // A check failed, or a step's wait timed out (its message says for what): the
+                // report says which. Exit 1 without one is a failure before any step.
+                Some(1) => match Report::read(&self.report()).ok().and_then(|r| caught(&r)) {
+                    Some((step, how)) => Verdict::Caught(Some(step), how),
+                    None => Verdict::Broken(last_words(&output)),
+                },
                 // Exit 2 (the scenario does not load) or a crash of the runner itself: the
                 // change broke something other than what the lesson checks.
                 _ => Verdict::Broken(last_words(&output)),
             },
         })
+    }
+
+    /// Where the runner in the scratch copy writes its report.
+    fn report(&self) -> PathBuf {
+        self.target.join("guard-report.json")
     }
 
     /// cargo in the scratch workspace, building into its own target folder.
@@ -298,6 +310,12 @@ impl Scratch {
         cmd.args(&args[1..]);
         cmd
     }
+}
+
+/// The step and the check that caught a change, from the run's report.
+fn caught(report: &Report) -> Option<(usize, String)> {
+    let (step, check) = report.first_failure()?;
+    Some((step, check.words()))
 }
 
 /// Run `cmd` in a process group of its own, its output to `log`, for at most `limit`; on the

@@ -152,19 +152,36 @@ fn note_of(dir: &Path, lesson: &str) -> Option<PathBuf> {
 }
 
 /// Play the lesson in stable mode with this same runner, and return what it printed.
+/// What failed is read from the run's report, not from its printed lines.
 fn transcript(lesson: &str) -> Result<String, String> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let report = tempfile_path(lesson);
     let out = Command::new(me)
-        .args(["run", lesson, "--port", "0", "--stable"])
+        .args(["run", lesson, "--port", "0", "--stable", "--report"])
+        .arg(&report)
         .env("NO_COLOR", "1")
         .output()
         .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let read = crate::play::Report::read(&report);
+    let _ = std::fs::remove_file(&report);
     if !out.status.success() {
-        let tail: Vec<&str> = text.lines().filter(|l| l.contains('✗')).collect();
-        return Err(format!("the scenario failed: {}", tail.join(" / ")));
+        let why = match read {
+            Ok(r) => match r.first_failure() {
+                Some((step, check)) => format!("step {step}: {}", check.words()),
+                None => format!("the run {}", r.outcome),
+            },
+            Err(_) => String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        };
+        return Err(format!("the scenario failed: {why}"));
     }
     Ok(text)
+}
+
+/// Where a run of `lesson` writes its report for this command: a file of this process's own.
+fn tempfile_path(lesson: &str) -> PathBuf {
+    let name = format!("unp-lab-notes.{}.{lesson}.json", std::process::id());
+    std::env::temp_dir().join(name)
 }
 
 const NAV: &str = "<!-- navigation: `cargo xtask notes --update` writes the line below -->";

@@ -107,7 +107,8 @@ pub fn run(args: Args) -> ExitCode {
         // `notes --check` hold the lessons to their guards, a run only says so.
         eprintln!("note: {}: {problem}", lesson.scenario.display());
     }
-    let bins = match prepare(&scenario, &args.play) {
+    let file = args.scenario.as_deref().unwrap_or(&lesson.scenario);
+    let bins = match prepare(&scenario, file, &args.play) {
         Ok(bins) => bins,
         Err(code) => return code,
     };
@@ -121,6 +122,7 @@ pub fn run(args: Args) -> ExitCode {
         host_network: args.host_network,
         step: args.step,
         from: usize::from(args.from),
+        namespaces_only: false,
     };
     match play_lesson(&scenario, &bins, &args.play, &how, &show) {
         Ok((outcome, _)) => exit_code(outcome),
@@ -158,7 +160,7 @@ pub fn find(name: &str, file: Option<&Path>) -> Result<(lessons::Lesson, Scenari
 
 /// Check what can be checked before anything is built, then build the scenario's programs.
 /// Returns the folder they are in.
-pub fn prepare(scenario: &Scenario, args: &PlayArgs) -> Result<PathBuf, ExitCode> {
+pub fn prepare(scenario: &Scenario, file: &Path, args: &PlayArgs) -> Result<PathBuf, ExitCode> {
     supervise::take_charge();
     supervise::remove_stale_run_dirs();
     if let Some(path) = &args.pcap {
@@ -169,7 +171,7 @@ pub fn prepare(scenario: &Scenario, args: &PlayArgs) -> Result<PathBuf, ExitCode
         }
     }
     let packages = packages(scenario).map_err(|e| {
-        eprintln!("error: {e}");
+        eprintln!("error: {}: {e}", file.display());
         ExitCode::from(2)
     })?;
     match cargo::build_lessons(&packages) {
@@ -197,6 +199,9 @@ pub struct How {
     pub host_network: bool,
     pub step: bool,
     pub from: usize,
+    /// Refuse to run on the machine's own network where namespaces cannot be made (`check`:
+    /// a student's program must reach nothing outside the run).
+    pub namespaces_only: bool,
 }
 
 /// Make the run's network, play the scenario (again from the start on `--step`'s r, b and j),
@@ -208,6 +213,19 @@ pub fn play_lesson(
     how: &How,
     show: &Show,
 ) -> Result<(Outcome, Report), ExitCode> {
+    play_with(scenario, (bins, &[]), args, how, show)
+}
+
+/// `play_lesson` with programs of one's own (`check`): `programs` is the folder of the
+/// lesson's builds and the programs to take from elsewhere, started as the lesson's are.
+pub fn play_with(
+    scenario: &Scenario,
+    programs: (&Path, &[(String, PathBuf)]),
+    args: &PlayArgs,
+    how: &How,
+    show: &Show,
+) -> Result<(Outcome, Report), ExitCode> {
+    let (bins, own) = programs;
     inherit_nothing();
     // The programs create files (a Unix-domain socket's): with the same umask on every machine
     // their permissions, which a lesson shows, are the same. 022 is the usual default.
@@ -223,6 +241,7 @@ pub fn play_lesson(
     let mut setup = Setup {
         bins,
         replaced: &args.program,
+        own,
         hosts: &scenario.hosts,
         port,
         step_by_step: how.step,
@@ -279,6 +298,11 @@ fn network(scenario: &Scenario, how: &How, lesson: &str) -> Result<Option<Lab>, 
         Ok(lab) => Ok(Some(lab)),
         Err(e) => {
             let why = net::may_fall_back(&e).map_err(|refused| fail(&refused))?;
+            if how.namespaces_only {
+                return Err(fail(&format!(
+                    "{why}; a check runs only in namespaces of its own"
+                )));
+            }
             if scenario.networked() {
                 eprintln!("not run: {lesson} needs hosts of its own, and {why}");
                 return Err(ExitCode::from(NOT_RUN));

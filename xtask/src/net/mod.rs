@@ -15,9 +15,16 @@ pub fn own_namespaces() -> io::Result<()> {
     if std::env::var_os("XTASK_TEST_NO_NAMESPACES").is_some() {
         return Err(io::Error::other("XTASK_TEST_NO_NAMESPACES is set"));
     }
+    // Once per process: a second play (`check --watch`) is already in the namespace, and may
+    // have threads by then, which unshare(CLONE_NEWUSER) refuses.
+    static ENTERED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    if ENTERED.get().is_some() {
+        return Ok(());
+    }
     if !nix::unistd::geteuid().is_root() {
         ns::own_user_namespace()?;
     }
+    let _ = ENTERED.set(());
     Ok(())
 }
 

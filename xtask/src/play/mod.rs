@@ -56,6 +56,8 @@ pub struct Setup<'a> {
     pub bins: &'a Path,
     /// `--program NAME=PATH`: run PATH wherever the scenario starts NAME, the book's way.
     pub replaced: &'a [(String, PathBuf)],
+    /// A student's own builds of the lesson's programs (`check`): started as the lesson's are.
+    pub own: &'a [(String, PathBuf)],
     pub hosts: &'a [HostSpec],
     pub port: u16,
     /// `--step`: wait for Enter before each step.
@@ -75,7 +77,8 @@ impl Setup<'_> {
     /// The executable that plays the program `name`: the one put in its place, or the
     /// lesson's own.
     pub fn path_of(&self, program: &str) -> PathBuf {
-        match self.replaced.iter().find(|(n, _)| n == program) {
+        let given = self.replaced.iter().chain(self.own);
+        match given.into_iter().find(|(n, _)| n == program) {
             Some((_, path)) => path.clone(),
             None => self.bins.join(program),
         }

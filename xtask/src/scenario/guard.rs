@@ -10,6 +10,7 @@
 //! change = "waitpid(None, None)"                      # what it becomes
 //! why = "WNOHANG: the handler must not block while other children still run (§5.10)"
 //! caught = "scenario"                                 # or "test TARGET NAME"
+//! step = 12                            # the step whose checks catch it (`guard` verifies)
 //! ```
 
 use std::path::Path;
@@ -27,6 +28,9 @@ pub struct Guard {
     /// (`cargo test --test TARGET NAME`, for what a test checks better than a scenario).
     #[serde(default = "scenario_catches")]
     pub caught: String,
+    /// The step whose checks catch the change, for a guard the scenario catches: `check`
+    /// grades the task by it, and `cargo xtask guard` fails if another step catches it.
+    pub step: Option<usize>,
 }
 
 fn scenario_catches() -> String {

@@ -46,13 +46,15 @@ pub fn keep() {
 fn watch(runner: Pid) -> ! {
     RUNNER.store(runner.as_raw(), std::sync::atomic::Ordering::SeqCst);
     let _ = nix::sys::prctl::set_child_subreaper(true);
-    // Ctrl-C reaches the runner too (the same foreground group): it is the runner's to handle.
-    // SAFETY: SIG_IGN and a handler that only calls kill(2) are async-signal-safe.
+    // The runner handles SIGINT, SIGTERM and SIGHUP (it ends its programs and exits 130):
+    // whoever signals the command's pid, the keeper's, means the runner. Ctrl-C at a terminal
+    // reaches both (one foreground group); a second SIGINT to the runner changes nothing.
+    // SAFETY: a handler that only calls kill(2), which is async-signal-safe.
     unsafe {
-        let _ = signal(Signal::SIGINT, SigHandler::SigIgn);
+        for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+            let _ = signal(sig, SigHandler::Handler(pass_on));
+        }
         let _ = signal(Signal::SIGQUIT, SigHandler::SigIgn);
-        let _ = signal(Signal::SIGTERM, SigHandler::Handler(pass_on));
-        let _ = signal(Signal::SIGHUP, SigHandler::Handler(pass_on));
     }
     let ended = loop {
         match waitpid(runner, None) {
