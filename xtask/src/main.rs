@@ -6,12 +6,15 @@
 //! scenario file with an error); 130 when interrupted (SIGINT, SIGTERM, SIGHUP).
 
 mod bench;
+mod book;
 mod capture;
+mod course;
 mod diff;
 mod engine;
 mod guard;
 mod lab;
 mod lessons;
+mod machine;
 mod netns;
 mod notes;
 mod programs;
