@@ -37,10 +37,11 @@ pub fn note_file(number: usize, lesson: &str) -> String {
     format!("{number:02}-{lesson}.md")
 }
 
-/// What is wrong with one note: its file name's number, its heading's number, and any lesson
-/// number written by hand.
-pub fn check_note(entry: &Entry, file: &str, text: &str, shown: &str) -> Vec<String> {
-    let mut problems = Vec::new();
+/// What is wrong with one note, `course[i]`'s: its file name's number, its heading's number,
+/// its links to other notes, and any lesson number written by hand.
+pub fn check_note(course: &[Entry], i: usize, file: &str, text: &str, shown: &str) -> Vec<String> {
+    let entry = &course[i];
+    let mut problems = links(text, course, shown);
     let want = note_file(entry.number, &entry.name);
     if file != want {
         problems.push(format!(
@@ -58,6 +59,25 @@ pub fn check_note(entry: &Entry, file: &str, text: &str, shown: &str) -> Vec<Str
         ));
     }
     problems.extend(hand_numbers(text, shown));
+    problems
+}
+
+/// Each link to a note, `](NN-<lesson>.md`, whose number is not the lesson's in the course.
+pub fn links(text: &str, course: &[Entry], shown: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for e in course {
+        let tail = format!("-{}.md", e.name);
+        let want = note_file(e.number, &e.name);
+        for (at, _) in text.match_indices(&tail) {
+            let start = text[..at].rfind(['(', '/', '[', ' ']).map_or(0, |s| s + 1);
+            let linked = &text[start..at + tail.len()];
+            let numbered =
+                linked.len() == want.len() && linked[..2].chars().all(|c| c.is_ascii_digit());
+            if numbered && linked != want {
+                problems.push(format!("{shown}: {linked} is {want} in the course order"));
+            }
+        }
+    }
     problems
 }
 
@@ -171,6 +191,7 @@ pub fn check_files(root: &Path, course: &[Entry], update: bool) -> Vec<String> {
     let read = |rel: &str| std::fs::read_to_string(root.join(rel)).unwrap_or_default();
     let readme = read("README.md");
     problems.extend(check_readme(&readme, course));
+    problems.extend(links(&readme, course, "README.md"));
     problems.extend(book::check_text(&readme, "README.md"));
     problems.extend(hand_numbers(&readme, "README.md"));
     let mut index = read("course-notes/README.md");
@@ -251,7 +272,7 @@ mod tests {
             let text = std::fs::read_to_string(root.join("course-notes").join(&file))
                 .expect("a note reads");
             let shown = format!("course-notes/{file}");
-            problems.extend(check_note(e, &file, &text, &shown));
+            problems.extend(check_note(&course, e.number - 1, &file, &text, &shown));
             problems.extend(book::check_text(&text, &shown));
         }
         assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -268,8 +289,7 @@ mod tests {
     #[test]
     fn a_hand_written_lesson_number_fails() {
         let text = "# 2. UDP (ch8-udp-chat)\n\nBefore select (lesson 6), a fork.\n";
-        let e = &course()[1];
-        let problems = check_note(e, "02-ch8-udp-chat.md", text, "note");
+        let problems = check_note(&course(), 1, "02-ch8-udp-chat.md", text, "note");
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(
             problems[0].starts_with("note:3: a lesson number"),
@@ -282,13 +302,19 @@ mod tests {
 
     #[test]
     fn file_and_heading_numbers_come_from_the_course_order() {
-        let e = &course()[1];
-        let good = "# 2. UDP chat (ch8-udp-chat)\n\ntext\n";
-        assert!(check_note(e, "02-ch8-udp-chat.md", good, "n").is_empty());
-        assert_eq!(check_note(e, "16-ch8-udp-chat.md", good, "n").len(), 1);
-        let heading = "# 12. UDP chat (ch8-udp-chat)\n\ntext\n";
-        assert_eq!(check_note(e, "02-ch8-udp-chat.md", heading, "n").len(), 1);
-        assert_eq!(number_heading(heading, 2), good);
+        let c = course();
+        let good =
+            "# 2. UDP chat (ch8-udp-chat)\n\nAfter [ch4-elementary](01-ch4-elementary.md).\n";
+        assert!(check_note(&c, 1, "02-ch8-udp-chat.md", good, "n").is_empty());
+        assert_eq!(check_note(&c, 1, "16-ch8-udp-chat.md", good, "n").len(), 1);
+        let heading = good.replace("# 2.", "# 12.");
+        assert_eq!(
+            check_note(&c, 1, "02-ch8-udp-chat.md", &heading, "n").len(),
+            1
+        );
+        let link = good.replace("(01-ch4", "(03-ch4");
+        assert_eq!(check_note(&c, 1, "02-ch8-udp-chat.md", &link, "n").len(), 1);
+        assert_eq!(number_heading(&heading, 2), good);
         assert_eq!(
             number_heading("# UDP chat (ch8-udp-chat)\n", 2),
             "# 2. UDP chat (ch8-udp-chat)\n"

@@ -98,7 +98,7 @@ pub fn run(args: Args) -> ExitCode {
             let updated = replace_navigation(&replace_guards(&updated, &guards), &nav);
             let updated = crate::course::number_heading(&crate::machine::fill(&updated), i + 1);
             problems.extend(crate::course::check_note(
-                &course[i], &file, &updated, &shown,
+                &course, i, &file, &updated, &shown,
             ));
             if updated != text && std::fs::write(&path, updated).is_err() {
                 problems.push(format!("{shown}: cannot write"));
@@ -122,7 +122,7 @@ pub fn run(args: Args) -> ExitCode {
             }
             check_references(&text, &mut problems, &shown);
             problems.extend(crate::machine::check(&text, &shown));
-            problems.extend(crate::course::check_note(&course[i], &file, &text, &shown));
+            problems.extend(crate::course::check_note(&course, i, &file, &text, &shown));
             if replace_guards(&text, &guards) != text {
                 problems.push(format!(
                     "{shown}: the list of guarded lines is stale: run `cargo xtask notes --update`"
