@@ -180,20 +180,8 @@ pub const FIGURES: &[(&str, &str)] = &[
     ("3.18", "Better version of readline function"),
     ("4.1", "Socket functions for elementary TCP client/server"),
     (
-        "4.5",
-        "Combinations of family and type for the socket function",
-    ),
-    (
         "4.6",
         "Result when specifying IP address and/or port number to bind",
-    ),
-    (
-        "4.7",
-        "The two queues maintained by TCP for a listening socket",
-    ),
-    (
-        "4.8",
-        "TCP three-way handshake and the two queues for a listening socket",
     ),
     (
         "4.10",
@@ -202,10 +190,6 @@ pub const FIGURES: &[(&str, &str)] = &[
     (
         "4.11",
         "Daytime server that prints client IP address and port",
-    ),
-    (
-        "4.14",
-        "Status of client/server before call to accept returns",
     ),
     (
         "4.17",
@@ -263,10 +247,6 @@ pub const FIGURES: &[(&str, &str)] = &[
     (
         "8.22",
         "dg_echo function that increases the size of the socket receive queue",
-    ),
-    (
-        "14.4",
-        "dg_cli function that calls readable_timeo to set a timeout",
     ),
     (
         "14.5",
