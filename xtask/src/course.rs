@@ -333,7 +333,8 @@ mod tests {
         assert_eq!(check_readme(&wrong_text, &course()).len(), 1);
         let wrong_section = good.replace("§8.1–8.3", "ch. 8");
         assert_eq!(check_readme(&wrong_section, &course()).len(), 1);
-        let index = "| 1 | ch4-elementary | §4.2–4.10 | [01-ch4-elementary.md](01-ch4-elementary.md) | x |\n\
+        let index = "| 1 | ch4-elementary | §4.2–4.10 | \
+            [01-ch4-elementary.md](01-ch4-elementary.md) | x |\n\
             | 2 | ch8-udp-chat | §8.1–8.3 | [02-ch8-udp-chat.md](02-ch8-udp-chat.md) | y |\n";
         assert!(check_index(index, &course()).is_empty());
         assert_eq!(

@@ -3,7 +3,8 @@
 //!
 //! Changes from signalbasic: SIG_IGN instead of a handler, and a countdown instead of pause.
 //! signalbasic caught SIGINT; this one ignores it: the kernel discards an ignored signal that
-//! is not blocked when it is sent, so it never becomes pending and no code runs. The lecture's program returns 1; this one, 0.
+//! is not blocked when it is sent, so it never becomes pending and no code runs. The lecture's
+//! program returns 1; this one, 0.
 
 use std::time::Duration;
 
