@@ -187,7 +187,7 @@ fn list_shows_every_lesson_in_course_order() {
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let order: Vec<&str> = text
         .lines()
-        .filter_map(|l| l.split_whitespace().next())
+        .filter_map(|l| l.split_whitespace().nth(1))
         .collect();
     let mut expected = lessons();
     assert_eq!(order.len(), expected.len(), "{text}");
@@ -213,6 +213,13 @@ fn list_shows_every_lesson_in_course_order() {
         ["ch4-elementary", "ch4-connect-errors"],
         "{text}"
     );
+    // Numbered as the notes are: 1 to the number of lessons.
+    let numbers: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .collect();
+    let expected: Vec<String> = (1..=order.len()).map(|n| n.to_string()).collect();
+    assert_eq!(numbers, expected, "{text}");
 }
 
 #[test]

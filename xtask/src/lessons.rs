@@ -59,16 +59,40 @@ fn section_key(section: &str) -> (u32, u32, u32) {
     (chapter, first, numbers.last().copied().unwrap_or(first))
 }
 
-/// `cargo xtask list`: the lessons in course order, with their sections and summaries.
+/// The lessons as the course numbers them (from 1), with their sections.
+pub fn course(all: &[(Lesson, Result<Scenario, String>)]) -> Vec<crate::course::Entry> {
+    let section = |s: &Result<Scenario, String>| {
+        s.as_ref()
+            .map_or(String::new(), |s| s.lesson.section.clone())
+    };
+    all.iter()
+        .enumerate()
+        .map(|(i, (l, s))| crate::course::Entry {
+            number: i + 1,
+            name: l.name.clone(),
+            section: section(s),
+        })
+        .collect()
+}
+
+/// `cargo xtask list`: the lessons in course order, numbered as their notes, with their
+/// sections and summaries.
 pub fn list() -> String {
     let mut text = String::new();
-    for (lesson, scenario) in all() {
+    for (i, (lesson, scenario)) in all().into_iter().enumerate() {
         let line = match scenario {
             Ok(s) => format!(
-                "{:<20} §{:<10} {}\n",
-                lesson.name, s.lesson.section, s.lesson.summary
+                "{:>2}  {:<20} {:<15} {}\n",
+                i + 1,
+                lesson.name,
+                crate::course::shown_section(&s.lesson.section),
+                s.lesson.summary
             ),
-            Err(e) => format!("{:<20} (scenario does not load: {e})\n", lesson.name),
+            Err(e) => format!(
+                "{:>2}  {:<20} (scenario does not load: {e})\n",
+                i + 1,
+                lesson.name
+            ),
         };
         text.push_str(&line);
     }

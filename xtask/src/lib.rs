@@ -4,6 +4,7 @@
 pub mod cargo;
 pub mod cmd;
 pub mod cond;
+pub mod course;
 pub mod grade;
 pub mod kernel;
 pub mod lessons;

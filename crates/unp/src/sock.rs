@@ -1,6 +1,6 @@
 //! Opening the sockets: what every server and client of chapters 4 and 5 does before its
 //! real work (UNP Figures 5.2 and 5.4), gathered in one place as the book later does with
-//! `tcp_listen` and `tcp_connect` (§11.12).
+//! `tcp_listen` (§11.13) and `tcp_connect` (§11.12).
 
 use std::net::SocketAddrV4;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -15,7 +15,7 @@ use crate::{ClientArgs, ServerArgs, err_sys};
 /// socket, bind, listen; then print `listening on ADDR:PORT` with the port the kernel gave.
 ///
 /// Unlike the book's tcpserv01 (Figure 5.2), which calls bind straight after socket, this sets
-/// SO_REUSEADDR first, as the book's own `tcp_listen` (§11.12) and every server of §7.5 do.
+/// SO_REUSEADDR first, as the book's own `tcp_listen` (§11.13) and every server of §7.5 do.
 pub fn tcp_listen(args: &ServerArgs) -> OwnedFd {
     let listenfd = socket(
         AddressFamily::Inet,

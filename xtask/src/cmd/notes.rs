@@ -47,6 +47,7 @@ pub fn run(args: Args) -> ExitCode {
         .iter()
         .map(|(l, _)| (l.name.clone(), note_of(&dir, &l.name)))
         .collect();
+    let course = lessons::course(&all);
     for (i, (lesson, scenario)) in all.into_iter().enumerate() {
         let nav = navigation(&order, i);
         let guards = scenario
@@ -82,6 +83,7 @@ pub fn run(args: Args) -> ExitCode {
             }
         };
         let shown = format!("course-notes/{file}");
+        problems.extend(crate::course::book::check_text(&text, &shown));
         if args.update {
             // A transcript that differs only in what differs from run to run is kept, so that
             // an update does not churn every note.
@@ -94,6 +96,10 @@ pub fn run(args: Args) -> ExitCode {
             };
             let updated = fix_references(&updated, &mut problems, &shown);
             let updated = replace_navigation(&replace_guards(&updated, &guards), &nav);
+            let updated = crate::course::number_heading(&crate::course::machine::fill(&updated), i + 1);
+            problems.extend(crate::course::check_note(
+                &course, i, &file, &updated, &shown,
+            ));
             if updated != text && std::fs::write(&path, updated).is_err() {
                 problems.push(format!("{shown}: cannot write"));
             }
@@ -115,6 +121,8 @@ pub fn run(args: Args) -> ExitCode {
                 Some(_) => {}
             }
             check_references(&text, &mut problems, &shown);
+            problems.extend(crate::course::machine::check(&text, &shown));
+            problems.extend(crate::course::check_note(&course, i, &file, &text, &shown));
             if replace_guards(&text, &guards) != text {
                 problems.push(format!(
                     "{shown}: the list of guarded lines is stale: run `cargo xtask notes --update`"
@@ -127,6 +135,11 @@ pub fn run(args: Args) -> ExitCode {
             }
         }
     }
+    problems.extend(crate::course::check_files(
+        &lessons::root(),
+        &course,
+        args.update,
+    ));
     for p in &problems {
         eprintln!("error: {p}");
     }

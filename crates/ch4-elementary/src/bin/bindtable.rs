@@ -1,5 +1,5 @@
 //! bindtable: the four ways to call bind, and what getsockname says after bind and after
-//! connect (UNP §4.4, Figure 4.5; §4.10).
+//! connect (UNP §4.4, Figure 4.6; §4.10).
 //!
 //! | address  | port    | bind gives                         |
 //! |----------|---------|------------------------------------|
@@ -28,7 +28,7 @@ use unp::{ClientArgs, MAXLINE, err_sys, parse_args};
 #[derive(Parser)]
 #[command(
     name = "bindtable",
-    about = "Bind four sockets as UNP Figure 4.5 (wildcard or local address, port 0 or given), \
+    about = "Bind four sockets as UNP Figure 4.6 (wildcard or local address, port 0 or given), \
              a fifth not at all, and connect them all"
 )]
 struct Args {

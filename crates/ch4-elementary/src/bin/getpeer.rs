@@ -1,5 +1,6 @@
 //! getpeer: a program exec'd with a connected socket, which finds its peer from the descriptor
-//! alone (UNP §4.10, Figure 4.18), then reads with the flags of §14.7 one call at a time.
+//! alone (UNP §4.10, Figure 4.18), then reads with the flags of §14.3 recv and send Functions,
+//! one call at a time.
 //!
 //! stepserv's child execs it after `fork`, as inetd execs a server: the new program image has
 //! none of the old one's variables, only its descriptors, so `getpeername` is the one way to

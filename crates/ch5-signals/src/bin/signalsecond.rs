@@ -2,8 +2,9 @@
 //! program ends by itself (UNP §5.8; the lecture's signalsecond.c).
 //!
 //! Changes from signalbasic: SIG_IGN instead of a handler, and a countdown instead of pause.
-//! signalbasic caught SIGINT; this one ignores it: the kernel discards it when it is sent, so
-//! it never becomes pending and no code runs. The lecture's program returns 1; this one, 0.
+//! signalbasic caught SIGINT; this one ignores it: the kernel discards an ignored signal that
+//! is not blocked when it is sent, so it never becomes pending and no code runs. The lecture's
+//! program returns 1; this one, 0.
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! read would return EOF) even while the user types nothing, so the client notices at once:
 //! the failure ch5-sigpipe's tcpcli01 only found when it wrote. Still wrong, and fixed by
 //! tcpcli_select02: at EOF on standard input it returns, and the echoes still on their way
-//! back are lost (§6.7).
+//! back are lost (§6.5 Batch Input and Buffering; §6.7 fixes it).
 
 use std::os::fd::{AsFd, BorrowedFd};
 
@@ -61,7 +61,7 @@ fn str_cli(sockfd: BorrowedFd<'_>) {
             // input is readable
             line.clear();
             match input.readline(&mut line, MAXLINE) {
-                Ok(0) => return, // all done: but echoes still in flight are lost (§6.7)
+                Ok(0) => return, // all done: but echoes still in flight are lost (§6.5)
                 Ok(_) => writen(sockfd, &line).unwrap_or_else(|e| err_sys("write", e)),
                 Err(e) => err_sys("read", e),
             }

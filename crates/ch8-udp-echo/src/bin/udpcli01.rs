@@ -1,4 +1,4 @@
-//! udpcli01: the UDP echo client (UNP §8.5–8.6, Figures 8.7 and 8.8; §14.2, Figure 14.4).
+//! udpcli01: the UDP echo client (UNP §8.5–8.6, Figures 8.7 and 8.8; §14.2, Figure 14.5).
 //!
 //! Changes from chatcli (ch8-udp-chat): one process, which sends a line and then waits for its
 //! echo, as tcpcli01 does over TCP. `dg_cli` takes any datagram that arrives as the reply: it
@@ -36,7 +36,7 @@ fn main() {
     )
     .unwrap_or_else(|e| err_sys("socket", e));
     if let Some(secs) = args.timeout {
-        // recvfrom then fails with EWOULDBLOCK when nothing has come for SECS (Figure 14.4).
+        // recvfrom then fails with EWOULDBLOCK when nothing has come for SECS (Figure 14.5).
         let tv = TimeVal::seconds(secs.into());
         setsockopt(&sockfd, sockopt::ReceiveTimeout, &tv)
             .unwrap_or_else(|e| err_sys("setsockopt", e));

@@ -39,7 +39,7 @@ fn main() {
     )
     .unwrap_or_else(|e| err_sys("socket", e));
     if let Some(secs) = args.timeout {
-        // recvfrom then fails with EWOULDBLOCK when nothing has come for SECS (Figure 14.4).
+        // recvfrom then fails with EWOULDBLOCK when nothing has come for SECS (Figure 14.5).
         let tv = TimeVal::seconds(secs.into());
         setsockopt(&sockfd, sockopt::ReceiveTimeout, &tv)
             .unwrap_or_else(|e| err_sys("setsockopt", e));
