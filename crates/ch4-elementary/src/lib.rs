@@ -8,7 +8,7 @@
 
 use nix::errno::Errno;
 use nix::sys::socket::SockaddrIn;
-use unp::err_sys;
+use unp::{err_msg, err_sys};
 
 /// Wait for the next line on standard input, and return its first word (the call to make) and
 /// the rest. Empty lines are skipped. `None` at EOF.
@@ -30,7 +30,7 @@ pub fn wait_for(call: &str) -> bool {
         if word == call {
             return true;
         }
-        eprintln!("next call is {call}; type `{call}`");
+        err_msg(&format!("next call is {call}; type `{call}`"));
     }
     false
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser};
 use nix::sys::socket::{SockaddrIn, UnixAddr};
 
-use crate::err_quit;
+use crate::{err_msg, err_quit};
 
 /// `tcpservNN [--port PORT] [--bind ADDR] [--backlog N]`
 #[derive(Args, Debug, Clone)]
@@ -98,15 +98,16 @@ pub fn parse_args<T: Parser>() -> T {
             e.exit(); // --help: print it on stdout and exit 0
         }
         let text = e.to_string();
-        if text.contains("Usage:") {
-            eprint!("{text}");
+        let message = if text.contains("Usage:") {
+            text.trim_end().to_string()
         } else {
             let first = text.lines().next().unwrap_or("error: bad arguments");
-            eprintln!(
+            format!(
                 "{first}\n\n{}\n\nFor more information, try '--help'.",
                 T::command().render_usage()
-            );
-        }
+            )
+        };
+        err_msg(&message);
         std::process::exit(2)
     })
 }

@@ -8,25 +8,32 @@
 //! |----------------------|------------------------------|
 //! | `unp.h` constants    | [`SERV_PORT`], [`MAXLINE`], [`LISTENQ`] |
 //! | `unp.h` pathnames    | [`UNIXSTR_PATH`], [`UNIXDG_PATH`], [`unix_addr`] |
-//! | `error.c`            | [`err_sys`], [`err_ret`], [`err_quit`] |
+//! | `error.c`            | [`err_sys`], [`err_ret`], [`err_quit`], [`err_msg`] |
+//! | `printf`             | [`outln!`], [`logln!`]: no panic when stdout goes away |
 //! | `readn.c`, `writen.c`, `readline.c` | [`readn`], [`writen`], [`Readline`] |
 //! | `signal.c`, `signal_intr` | [`signal()`], [`signal_intr`], [`signal_default`] |
 //! | `str_echo.c`, `str_cli.c` | [`str_echo`], [`str_cli`] |
 //! | `Socket`/`Bind`/`Listen`, `Connect` | [`tcp_listen`], [`tcp_connect`], [`udp_bind`] |
+//! | `Recvfrom` with flags | [`recvfrom_flags`] |
+//! | `FD_SET` (§6.3)      | [`selectable`] |
 
 mod cli;
 mod echo;
 mod error;
+mod fdset;
 mod io;
+mod out;
 mod signal;
 mod sock;
 
 pub use cli::{ClientArgs, ServerArgs, UnixClientArgs, UnixServerArgs, parse_args, unix_addr};
 pub use echo::{str_cli, str_echo};
-pub use error::{err_quit, err_ret, err_sys};
+pub use error::{err_msg, err_quit, err_ret, err_sys};
+pub use fdset::selectable;
 pub use io::{Readline, readn, writen};
+pub use out::{log_line, out_line};
 pub use signal::{_exit, sig_write, signal, signal_default, signal_intr};
-pub use sock::{tcp_connect, tcp_listen, udp_bind};
+pub use sock::{recvfrom_flags, tcp_connect, tcp_listen, udp_bind};
 
 /// The book's SERV_PORT: the port every server of the course listens on by default.
 pub const SERV_PORT: u16 = 9877;

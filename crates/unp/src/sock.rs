@@ -2,12 +2,14 @@
 //! real work (UNP Figures 5.2 and 5.4), gathered in one place as the book later does with
 //! `tcp_listen` (§11.13) and `tcp_connect` (§11.12).
 
+use std::mem::MaybeUninit;
 use std::net::SocketAddrV4;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
+use nix::errno::Errno;
 use nix::sys::socket::{
-    AddressFamily, Backlog, SockFlag, SockType, SockaddrIn, bind, connect, getsockname, listen,
-    setsockopt, socket, sockopt,
+    AddressFamily, Backlog, MsgFlags, SockFlag, SockType, SockaddrIn, SockaddrLike, bind, connect,
+    getsockname, listen, setsockopt, socket, sockopt,
 };
 
 use crate::{ClientArgs, ServerArgs, err_sys};
@@ -57,7 +59,7 @@ fn bind_and_announce(fd: &OwnedFd, args: &ServerArgs, what: &str, then: impl FnO
     // With --port 0 the kernel chose the port: getsockname tells which (UNP §4.10).
     let local: SockaddrIn =
         getsockname(fd.as_raw_fd()).unwrap_or_else(|e| err_sys("getsockname", e));
-    println!("{what} {}:{}", local.ip(), local.port());
+    crate::logln!("{what} {}:{}", local.ip(), local.port());
 }
 
 /// socket, connect: the book's client opening (Figure 5.4).
@@ -72,4 +74,32 @@ pub fn tcp_connect(args: &ClientArgs) -> OwnedFd {
     let servaddr = args.servaddr();
     connect(sockfd.as_raw_fd(), &servaddr).unwrap_or_else(|e| err_sys("connect", e));
     sockfd
+}
+
+/// `recvfrom(fd, buf, flags)`: nix's recvfrom takes no flags, and a datagram server needs
+/// MSG_TRUNC. With it, Linux returns the datagram's real length, even when it is longer than
+/// `buf` and only `buf.len()` bytes were stored: the caller can see what was cut (recv(2)).
+pub fn recvfrom_flags<T: SockaddrLike>(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    flags: MsgFlags,
+) -> nix::Result<(usize, Option<T>)> {
+    let mut from = MaybeUninit::<libc::sockaddr_storage>::zeroed();
+    let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `buf` is valid for `buf.len()` bytes; `from` and `len` live across the call, and
+    // `len` says how many bytes the kernel may write into `from`.
+    let n = unsafe {
+        libc::recvfrom(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            flags.bits(),
+            from.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    let n = Errno::result(n)?;
+    // SAFETY: the kernel wrote `len` bytes of the sender's address into `from` (zeroed first).
+    let from = unsafe { T::from_raw(from.as_ptr().cast(), Some(len)) };
+    Ok((n as usize, from))
 }

@@ -10,7 +10,7 @@ use clap::Parser;
 use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork};
-use unp::{_exit, err_sys, parse_args, str_cli, str_echo};
+use unp::{_exit, err_sys, outln, parse_args, str_cli, str_echo};
 
 #[derive(Parser)]
 #[command(
@@ -41,7 +41,7 @@ fn main() {
             // Closing our end is the child's EOF: its str_echo returns and it exits.
             drop(parent_end);
             waitpid(child, None).unwrap_or_else(|e| err_sys("waitpid", e));
-            println!("child {child} terminated");
+            outln!("child {child} terminated");
         }
         Err(e) => err_sys("fork", e),
     }

@@ -14,7 +14,7 @@ use nix::sys::socket::{
     AddressFamily, SockFlag, SockType, SockaddrLike, UnixAddr, bind, getsockname, socket,
 };
 use nix::unistd::unlink;
-use unp::{err_quit, err_sys, parse_args, unix_addr};
+use unp::{err_quit, err_sys, outln, parse_args, unix_addr};
 
 #[derive(Parser)]
 #[command(
@@ -47,7 +47,7 @@ fn main() {
         getsockname(sockfd.as_raw_fd()).unwrap_or_else(|e| err_sys("getsockname", e));
     // The length is the family's 2 bytes, the pathname and its terminating NUL.
     let (name, len) = (addr2.path().unwrap_or(Path::new("")).display(), addr2.len());
-    println!("bound name = {name}, returned len = {len}");
+    outln!("bound name = {name}, returned len = {len}");
     ls_l(&args.pathname); // then exit: the socket is closed, the file stays
 }
 
@@ -63,5 +63,5 @@ fn ls_l(path: &Path) {
         .enumerate()
         .map(|(i, c)| if mode & (0o400 >> i) != 0 { c } else { '-' })
         .collect();
-    println!("ls -l: {kind}{rwx} {} {}", meta.size(), path.display());
+    outln!("ls -l: {kind}{rwx} {} {}", meta.size(), path.display());
 }

@@ -16,7 +16,9 @@ use nix::sys::socket::{
 };
 use nix::sys::time::{TimeVal, TimeValLike};
 use nix::unistd::unlink;
-use unp::{MAXLINE, Readline, UNIXDG_PATH, UnixClientArgs, err_sys, parse_args, unix_addr, writen};
+use unp::{
+    MAXLINE, Readline, UNIXDG_PATH, UnixClientArgs, err_msg, err_sys, parse_args, unix_addr, writen,
+};
 
 #[derive(Parser)]
 #[command(
@@ -94,7 +96,7 @@ fn dg_cli(sockfd: BorrowedFd<'_>, servaddr: &UnixAddr) {
             Some(n) => {
                 writen(stdout.as_fd(), &recvline[..n]).unwrap_or_else(|e| err_sys("write", e))
             }
-            None => eprintln!("socket timeout"),
+            None => err_msg("socket timeout"),
         }
     }
 }

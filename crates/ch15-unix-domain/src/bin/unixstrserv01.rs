@@ -16,8 +16,8 @@ use nix::sys::socket::{AddressFamily, Backlog, SockFlag, SockType, accept, bind,
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::{ForkResult, fork, unlink};
 use unp::{
-    _exit, LISTENQ, UNIXSTR_PATH, UnixServerArgs, err_sys, parse_args, sig_write, signal, str_echo,
-    unix_addr,
+    _exit, LISTENQ, UNIXSTR_PATH, UnixServerArgs, err_sys, logln, parse_args, sig_write, signal,
+    str_echo, unix_addr,
 };
 
 #[derive(Parser)]
@@ -46,7 +46,7 @@ fn main() {
     bind(listenfd.as_raw_fd(), &servaddr).unwrap_or_else(|e| err_sys("bind", e));
     let backlog = Backlog::new(LISTENQ).unwrap_or_else(|e| err_sys("listen", e));
     listen(&listenfd, backlog).unwrap_or_else(|e| err_sys("listen", e));
-    println!("bound to {}", path.display());
+    logln!("bound to {}", path.display());
     signal(Signal::SIGCHLD, sig_chld); // must call waitpid() (§5.8)
     serve(listenfd)
 }

@@ -23,7 +23,7 @@ use nix::sys::socket::{
     AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, getsockname, socket,
 };
 use nix::unistd::{close, read};
-use unp::{ClientArgs, MAXLINE, err_sys, parse_args};
+use unp::{ClientArgs, MAXLINE, err_sys, outln, parse_args};
 
 #[derive(Parser)]
 #[command(
@@ -65,7 +65,7 @@ fn main() {
         let mut buf = [0u8; MAXLINE];
         while read(sockfd.as_fd(), &mut buf).unwrap_or_else(|e| err_sys("read", e)) > 0 {}
         close(sockfd).unwrap_or_else(|e| err_sys("close", e));
-        println!("close({fd})");
+        outln!("close({fd})");
     }
 }
 
@@ -88,7 +88,7 @@ fn one_row(row: Option<(Ipv4Addr, u16)>, servaddr: &SockaddrIn) -> OwnedFd {
         None => format!("no bind({fd}):  local {}", local(fd)),
     };
     connect(fd, servaddr).unwrap_or_else(|e| err_sys("connect", e));
-    println!("{bound}; after connect: local {}", local(fd));
+    outln!("{bound}; after connect: local {}", local(fd));
     sockfd
 }
 

@@ -4,13 +4,12 @@
 //! TCP is a byte stream: the reply may arrive in several segments, so the client reads in a
 //! loop until read returns 0, which it does when the server has closed the connection.
 
-use std::io::Write;
 use std::os::fd::AsFd;
 
 use clap::Parser;
 use nix::errno::Errno;
 use nix::unistd::read;
-use unp::{ClientArgs, MAXLINE, err_sys, parse_args, tcp_connect};
+use unp::{ClientArgs, MAXLINE, err_sys, parse_args, tcp_connect, writen};
 
 #[derive(Parser)]
 #[command(
@@ -26,14 +25,11 @@ fn main() {
     let args: Args = parse_args();
     let sockfd = tcp_connect(&args.client);
     let mut recvline = [0u8; MAXLINE];
-    let mut out = std::io::stdout();
+    let stdout = std::io::stdout();
     loop {
         match read(sockfd.as_fd(), &mut recvline) {
             Ok(0) => break, // the server closed: EOF
-            Ok(n) => {
-                let _ = out.write_all(&recvline[..n]);
-                let _ = out.flush();
-            }
+            Ok(n) => writen(stdout.as_fd(), &recvline[..n]).unwrap_or_else(|e| err_sys("write", e)),
             Err(Errno::EINTR) => continue,
             Err(e) => err_sys("read", e),
         }

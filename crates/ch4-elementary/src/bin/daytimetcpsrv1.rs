@@ -14,7 +14,7 @@ use clap::Parser;
 use nix::errno::Errno;
 use nix::sys::socket::{SockaddrIn, SockaddrLike};
 use nix::unistd::close;
-use unp::{ServerArgs, err_sys, parse_args, tcp_listen, writen};
+use unp::{ServerArgs, err_sys, logln, parse_args, tcp_listen, writen};
 
 #[derive(Parser)]
 #[command(
@@ -35,7 +35,7 @@ fn main() {
 fn serve(listenfd: OwnedFd) -> ! {
     loop {
         let (connfd, cliaddr) = accept_from(&listenfd);
-        println!("connection from {}, port {}", cliaddr.ip(), cliaddr.port());
+        logln!("connection from {}, port {}", cliaddr.ip(), cliaddr.port());
         let buff = format!("{:.24}\r\n", ctime_now());
         writen(connfd.as_fd(), buff.as_bytes()).unwrap_or_else(|e| err_sys("write", e));
         close(connfd).unwrap_or_else(|e| err_sys("close", e)); // the book's Close(connfd)

@@ -15,7 +15,7 @@ use ch4_elementary::{next_command, sock_ntop};
 use clap::Parser;
 use nix::sys::socket::{MsgFlags, SockaddrIn, getpeername, getsockname, recv};
 use nix::unistd::close;
-use unp::{MAXLINE, err_sys, parse_args};
+use unp::{MAXLINE, err_msg, err_sys, outln, parse_args};
 
 #[derive(Parser)]
 #[command(
@@ -33,8 +33,8 @@ fn main() {
     let args: Args = parse_args();
     let peer: SockaddrIn = getpeername(args.fd).unwrap_or_else(|e| err_sys("getpeername", e));
     let local: SockaddrIn = getsockname(args.fd).unwrap_or_else(|e| err_sys("getsockname", e));
-    println!("getpeername({}) = {}", args.fd, sock_ntop(&peer));
-    println!("getsockname({}) = {}", args.fd, sock_ntop(&local));
+    outln!("getpeername({}) = {}", args.fd, sock_ntop(&peer));
+    outln!("getsockname({}) = {}", args.fd, sock_ntop(&local));
     // SAFETY: the descriptor was handed over by exec, and the lines above showed it is an open
     // socket; nothing else in this program owns it.
     let sockfd = unsafe { OwnedFd::from_raw_fd(args.fd) };
@@ -54,17 +54,17 @@ fn calls(sockfd: OwnedFd) {
                 Ok(n) if (1..=MAXLINE).contains(&n) => {
                     receive(fd, n, MsgFlags::MSG_WAITALL, "MSG_WAITALL")
                 }
-                _ => eprintln!("waitall takes a byte count, 1 to {MAXLINE}"),
+                _ => err_msg(&format!("waitall takes a byte count, 1 to {MAXLINE}")),
             },
             ("close", Some(_)) => {
                 // The last descriptor for the connection: now TCP sends its FIN (§4.9).
                 // Without it the descriptor would stay open, in `sockfd`, until exit.
                 close(sockfd.take().expect("matched Some")).unwrap_or_else(|e| err_sys("close", e));
-                println!("getpeer: close({fd})");
+                outln!("getpeer: close({fd})");
             }
             ("exit", _) => break,
-            (_, None) => eprintln!("{fd} is closed: type exit"),
-            _ => eprintln!("type peek, recv, dontwait, waitall N, close or exit"),
+            (_, None) => err_msg(&format!("{fd} is closed: type exit")),
+            _ => err_msg("type peek, recv, dontwait, waitall N, close or exit"),
         }
     }
 }
@@ -73,12 +73,12 @@ fn calls(sockfd: OwnedFd) {
 fn receive(fd: RawFd, len: usize, flags: MsgFlags, name: &str) {
     let mut buf = vec![0u8; len];
     match recv(fd, &mut buf, flags) {
-        Ok(n) => println!(
+        Ok(n) => outln!(
             "recv({fd}, {len}, {name}) = {n}: {:?}",
             String::from_utf8_lossy(&buf[..n])
         ),
         // EAGAIN is what MSG_DONTWAIT is for: nothing queued, and the call did not block. It is
         // the answer this lesson asks for, so it goes to standard output with the others.
-        Err(e) => println!("recv({fd}, {len}, {name}) = -1: {e:?} ({})", e.desc()),
+        Err(e) => outln!("recv({fd}, {len}, {name}) = -1: {e:?} ({})", e.desc()),
     }
 }

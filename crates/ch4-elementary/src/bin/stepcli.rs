@@ -15,7 +15,7 @@ use nix::sys::socket::{
     AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, getpeername, getsockname, socket,
 };
 use nix::unistd::close;
-use unp::{ClientArgs, err_sys, parse_args, writen};
+use unp::{ClientArgs, err_msg, err_sys, outln, parse_args, writen};
 
 #[derive(Parser)]
 #[command(
@@ -48,13 +48,13 @@ fn main() {
     )
     .unwrap_or_else(|e| err_sys("socket", e));
     let fd = sockfd.as_raw_fd();
-    println!("socket() = {fd}: local address {}", local(fd));
+    outln!("socket() = {fd}: local address {}", local(fd));
 
     let mut call = next_command();
     if let Some(("bind", _)) = call.as_ref().map(|(c, r)| (c.as_str(), r)) {
         let myaddr = SockaddrIn::from(SocketAddrV4::new(args.bind, args.lport));
         bind(fd, &myaddr).unwrap_or_else(|e| err_sys("bind", e));
-        println!(
+        outln!(
             "bind({fd}, {}): local address {}",
             sock_ntop(&myaddr),
             local(fd)
@@ -62,7 +62,7 @@ fn main() {
         call = next_command();
     }
     while call.as_ref().is_some_and(|(c, _)| c != "connect") {
-        eprintln!("next call is connect (or bind); type `connect`");
+        err_msg("next call is connect (or bind); type `connect`");
         call = next_command();
     }
     if call.is_none() {
@@ -72,7 +72,7 @@ fn main() {
     // has come and the ACK has gone, whether or not the server has called accept (§4.3).
     connect(fd, &servaddr).unwrap_or_else(|e| err_sys("connect", e));
     let peer: SockaddrIn = getpeername(fd).unwrap_or_else(|e| err_sys("getpeername", e));
-    println!(
+    outln!(
         "connect({fd}, {}): local address {}",
         sock_ntop(&peer),
         local(fd)
@@ -82,10 +82,10 @@ fn main() {
     while let Some(line) = next_line() {
         let line = format!("{line}\n");
         writen(sockfd.as_fd(), line.as_bytes()).unwrap_or_else(|e| err_sys("write", e));
-        println!("write({fd}) = {}", line.len());
+        outln!("write({fd}) = {}", line.len());
     }
     close(sockfd).unwrap_or_else(|e| err_sys("close", e)); // the book's Close(sockfd)
-    println!("close({fd})");
+    outln!("close({fd})");
 }
 
 /// The socket's local address, as getsockname returns it.

@@ -21,7 +21,7 @@ use nix::sys::socket::{
 };
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, close, execv, fork};
-use unp::{_exit, ServerArgs, err_quit, err_sys, parse_args};
+use unp::{_exit, ServerArgs, err_quit, err_sys, outln, parse_args};
 
 #[derive(Parser)]
 #[command(
@@ -38,13 +38,16 @@ fn main() {
     let args: Args = parse_args();
     let (listenfd, connfd) = open(&args.server);
     let child = fork_child(&listenfd, &connfd);
-    step("close");
-    let fd = connfd.as_raw_fd();
-    // The book's Close(connfd): the parent takes its descriptor away. The connection stays
-    // open, since the child still refers to it: no FIN yet (§4.9). Without this line the
-    // parent would hold the connection until main returns, after the child has ended.
-    close(connfd).unwrap_or_else(|e| err_sys("close", e)); // the parent's Close(connfd)
-    println!("parent: close({fd})");
+    // At EOF the parent does not exit at once: the child, waiting for its turn, would wait
+    // forever. It gives the child its turn (the child finds EOF too, and exits) and reaps it.
+    if wait_for("close") {
+        let fd = connfd.as_raw_fd();
+        // The book's Close(connfd): the parent takes its descriptor away. The connection stays
+        // open, since the child still refers to it: no FIN yet (§4.9). Without this line the
+        // parent would hold the connection until main returns, after the child has ended.
+        close(connfd).unwrap_or_else(|e| err_sys("close", e)); // the parent's Close(connfd)
+        outln!("parent: close({fd})");
+    }
     kill(child, Signal::SIGUSR1).unwrap_or_else(|e| err_sys("kill", e)); // the child's turn
     reap(child);
     // The parent has kept listening all along: its exit closes the listening socket.
@@ -64,7 +67,7 @@ fn open(args: &ServerArgs) -> (OwnedFd, OwnedFd) {
     // SO_REUSEADDR, as every server of the course sets it (§7.5): a server started after this
     // one can bind the port although this run's connection is in TIME_WAIT.
     setsockopt(&listenfd, sockopt::ReuseAddr, &true).unwrap_or_else(|e| err_sys("setsockopt", e));
-    println!(
+    outln!(
         "socket() = {}, then setsockopt SO_REUSEADDR",
         listenfd.as_raw_fd()
     );
@@ -75,7 +78,7 @@ fn open(args: &ServerArgs) -> (OwnedFd, OwnedFd) {
     // With port 0 the kernel chose the port at bind: getsockname tells which (§4.10).
     let local: SockaddrIn =
         getsockname(listenfd.as_raw_fd()).unwrap_or_else(|e| err_sys("getsockname", e));
-    println!(
+    outln!(
         "bind({}, {}): local address {}",
         listenfd.as_raw_fd(),
         sock_ntop(&servaddr),
@@ -85,7 +88,7 @@ fn open(args: &ServerArgs) -> (OwnedFd, OwnedFd) {
     step("listen");
     let backlog = Backlog::new(args.backlog).unwrap_or_else(|e| err_sys("listen", e));
     listen(&listenfd, backlog).unwrap_or_else(|e| err_sys("listen", e));
-    println!("listening on {}", sock_ntop(&local));
+    outln!("listening on {}", sock_ntop(&local));
 
     step("accept");
     let connfd = match accept(listenfd.as_raw_fd()) {
@@ -96,7 +99,7 @@ fn open(args: &ServerArgs) -> (OwnedFd, OwnedFd) {
     // nix's accept does not return the client's address; getpeername asks for it (§4.10).
     let peer: SockaddrIn =
         getpeername(connfd.as_raw_fd()).unwrap_or_else(|e| err_sys("getpeername", e));
-    println!(
+    outln!(
         "accept({}) = {}: connection from {}",
         listenfd.as_raw_fd(),
         connfd.as_raw_fd(),
@@ -123,7 +126,7 @@ fn fork_child(listenfd: &OwnedFd, connfd: &OwnedFd) -> Pid {
     };
     // Both processes now hold descriptors for both sockets: fork copies the descriptor
     // table, and each socket's reference count goes up by one (§4.7).
-    println!(
+    outln!(
         "fork() = {child}: parent and child both hold descriptor {}",
         connfd.as_raw_fd()
     );
@@ -137,7 +140,7 @@ fn child(listenfd: &OwnedFd, connfd: &OwnedFd, usr1: &SigSet) -> ! {
     // The book's Close(listenfd): the child does not accept. (The OwnedFds fork copied into
     // the child are never dropped here: the child ends in exec or _exit.)
     close(fd).unwrap_or_else(|e| err_sys("close", e)); // the child's Close(listenfd)
-    println!("child: close({fd})");
+    outln!("child: close({fd})");
     usr1.wait().unwrap_or_else(|e| err_sys("sigwait", e));
     sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(usr1), None)
         .unwrap_or_else(|e| err_sys("sigprocmask", e));
@@ -156,7 +159,7 @@ fn child(listenfd: &OwnedFd, connfd: &OwnedFd, usr1: &SigSet) -> ! {
         c"getpeer".to_owned(),
         CString::new(fd.to_string()).expect("digits"),
     ];
-    println!("child: exec getpeer {fd}");
+    outln!("child: exec getpeer {fd}");
     let e = execv(&path, &argv).unwrap_err();
     err_sys("exec", e)
 }
@@ -165,9 +168,9 @@ fn child(listenfd: &OwnedFd, connfd: &OwnedFd, usr1: &SigSet) -> ! {
 fn reap(child: Pid) {
     match waitpid(child, None) {
         Ok(WaitStatus::Exited(pid, code)) => {
-            println!("parent: child {pid} exited with status {code}")
+            outln!("parent: child {pid} exited with status {code}")
         }
-        Ok(status) => println!("parent: child ended: {status:?}"),
+        Ok(status) => outln!("parent: child ended: {status:?}"),
         Err(e) => err_sys("waitpid", e),
     }
 }

@@ -10,7 +10,7 @@ use clap::Parser;
 use nix::libc::c_int;
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use nix::unistd::pause;
-use unp::{parse_args, sig_write, signal};
+use unp::{outln, parse_args, sig_write, signal};
 
 #[derive(Parser)]
 #[command(
@@ -25,7 +25,7 @@ static LIVES: AtomicI32 = AtomicI32::new(10);
 fn main() {
     let _args: Args = parse_args();
     signal(Signal::SIGINT, sigint_handler); // catch SIGINT instead of dying of it
-    println!(
+    outln!(
         "pid {}: waiting for SIGINT, {} lives",
         std::process::id(),
         LIVES.load(Ordering::SeqCst)

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use clap::Parser;
 use nix::libc::c_int;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
-use unp::{err_sys, parse_args, sig_write, signal};
+use unp::{err_sys, outln, parse_args, sig_write, signal};
 
 #[derive(Parser)]
 #[command(
@@ -29,7 +29,7 @@ fn main() {
     set.add(Signal::SIGINT);
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
         .unwrap_or_else(|e| err_sys("sigprocmask", e));
-    println!("SIGINT blocked: send it, then type a line to unblock it");
+    outln!("SIGINT blocked: send it, then type a line to unblock it");
     let mut lines = std::io::stdin().lines();
     if lines.next().is_none() {
         return;
@@ -39,11 +39,11 @@ fn main() {
     sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None)
         .unwrap_or_else(|e| err_sys("sigprocmask", e));
     let caught = CAUGHT.load(Ordering::SeqCst);
-    println!("SIGINT unblocked: caught {caught} time(s)");
+    outln!("SIGINT unblocked: caught {caught} time(s)");
     // Until EOF, each SIGINT is caught as it comes.
     while lines.next().is_some() {}
     let caught = CAUGHT.load(Ordering::SeqCst);
-    println!("SIGINT caught {caught} time(s) in all");
+    outln!("SIGINT caught {caught} time(s) in all");
 }
 
 /// The kernel calls this for each SIGINT delivered while it is the disposition.

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
-use unp::{err_sys, parse_args};
+use unp::{err_sys, outln, parse_args};
 
 #[derive(Parser)]
 #[command(
@@ -36,10 +36,10 @@ fn main() {
         SigHandler::SigIgn => "SIG_IGN",
         _ => "a handler",
     };
-    println!("SIGINT: SIG_IGN now (it was {was})");
+    outln!("SIGINT: SIG_IGN now (it was {was})");
     for i in (1..=args.seconds).rev() {
-        println!("{i}: sleep and awake");
+        outln!("{i}: sleep and awake");
         std::thread::sleep(Duration::from_secs(1)); // SIGINT cannot cut this short
     }
-    println!("done");
+    outln!("done");
 }

@@ -18,7 +18,7 @@ use clap::Parser;
 use nix::libc::{self, c_int};
 use nix::sys::signal::{SigSet, Signal, raise};
 use nix::unistd::{ForkResult, fork};
-use unp::{_exit, Readline, err_sys, parse_args, signal_default};
+use unp::{_exit, Readline, err_msg, err_sys, outln, parse_args, signal_default};
 
 #[derive(Parser)]
 #[command(
@@ -43,10 +43,10 @@ fn main() {
     for ending in args.endings {
         fork_child(ending);
     }
-    println!("each child ends at once and stays a zombie until I wait: press Enter to reap them");
+    outln!("each child ends at once and stays a zombie until I wait: press Enter to reap them");
     wait_for_line();
     reap_all();
-    println!("all children reaped: no zombie left; press Enter to exit");
+    outln!("all children reaped: no zombie left; press Enter to exit");
     wait_for_line();
 }
 
@@ -66,11 +66,13 @@ fn fork_child(ending: Ending) {
                 }
                 let _ = SigSet::from(sig).thread_unblock();
                 let _ = raise(sig); // the default action ends the process here
-                eprintln!("raise({sig}) error: the child was not ended by it");
+                err_msg(&format!(
+                    "raise({sig}) error: the child was not ended by it"
+                ));
                 _exit(1)
             }
         },
-        Ok(ForkResult::Parent { child }) => println!("forked child {child}: it will {ending}"),
+        Ok(ForkResult::Parent { child }) => outln!("forked child {child}: it will {ending}"),
         Err(e) => err_sys("fork", e),
     }
 }
@@ -99,7 +101,7 @@ fn reap_all() {
             }
             err_sys("wait", e);
         }
-        println!(
+        outln!(
             "wait: child {pid}, status 0x{status:04x}: {}",
             decode(status)
         );

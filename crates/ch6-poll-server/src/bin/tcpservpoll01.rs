@@ -12,7 +12,7 @@ use nix::errno::Errno;
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 use nix::sys::socket::accept;
 use nix::unistd::{close, read};
-use unp::{MAXLINE, ServerArgs, err_ret, err_sys, parse_args, tcp_listen, writen};
+use unp::{MAXLINE, ServerArgs, err_msg, err_ret, err_sys, logln, parse_args, tcp_listen, writen};
 
 #[derive(Parser)]
 #[command(
@@ -37,7 +37,7 @@ fn open_max() -> usize {
         err_ret("setrlimit", e); // keep the soft limit we have
     }
     let (now, _) = getrlimit(Resource::RLIMIT_NOFILE).unwrap_or((soft, hard));
-    println!("client[] holds {now} descriptors (RLIMIT_NOFILE {soft}, raised to {hard})");
+    logln!("client[] holds {now} descriptors (RLIMIT_NOFILE {soft}, raised to {hard})");
     now.min(1 << 20) as usize // at most 2^20, fs.nr_open's default
 }
 
@@ -83,7 +83,7 @@ fn serve(listenfd: OwnedFd, open_max: usize) -> ! {
             // The book's "too many clients": its err_quit would end every client's service,
             // where this closes the one connection that does not fit.
             let Some(i) = free else {
-                eprintln!("too many clients");
+                err_msg("too many clients");
                 let _ = close(connfd);
                 continue;
             };

@@ -13,7 +13,9 @@ use std::os::fd::{AsFd, BorrowedFd};
 use clap::Parser;
 use nix::errno::Errno;
 use nix::sys::select::{FdSet, select};
-use unp::{ClientArgs, MAXLINE, Readline, err_quit, err_sys, parse_args, tcp_connect, writen};
+use unp::{
+    ClientArgs, MAXLINE, Readline, err_quit, err_sys, parse_args, selectable, tcp_connect, writen,
+};
 
 #[derive(Parser)]
 #[command(
@@ -40,7 +42,7 @@ fn str_cli(sockfd: BorrowedFd<'_>) {
     loop {
         let mut rset = FdSet::new();
         rset.insert(stdin.as_fd());
-        rset.insert(sockfd);
+        rset.insert(selectable(sockfd)); // one line and exit 1 if sockfd >= FD_SETSIZE
         match select(None, &mut rset, None, None, None) {
             Ok(_) => {}
             Err(Errno::EINTR) => continue,

@@ -14,7 +14,7 @@ use nix::sys::select::{FdSet, select};
 use nix::sys::socket::{Shutdown, shutdown};
 use nix::unistd::read;
 use std::os::fd::AsRawFd;
-use unp::{ClientArgs, MAXLINE, err_quit, err_sys, parse_args, tcp_connect, writen};
+use unp::{ClientArgs, MAXLINE, err_quit, err_sys, parse_args, selectable, tcp_connect, writen};
 
 #[derive(Parser)]
 #[command(
@@ -42,7 +42,7 @@ fn str_cli(sockfd: BorrowedFd<'_>) {
         if !stdineof {
             rset.insert(stdin.as_fd());
         }
-        rset.insert(sockfd);
+        rset.insert(selectable(sockfd)); // one line and exit 1 if sockfd >= FD_SETSIZE
         match select(None, &mut rset, None, None, None) {
             Ok(_) => {}
             Err(Errno::EINTR) => continue,

@@ -12,7 +12,9 @@ use nix::errno::Errno;
 use nix::sys::select::{FD_SETSIZE, FdSet, select};
 use nix::sys::socket::accept;
 use nix::unistd::{close, read};
-use unp::{MAXLINE, ServerArgs, err_ret, err_sys, parse_args, tcp_listen, writen};
+use unp::{
+    MAXLINE, ServerArgs, err_msg, err_ret, err_sys, parse_args, selectable, tcp_listen, writen,
+};
 
 #[derive(Parser)]
 #[command(
@@ -36,7 +38,9 @@ fn serve(listenfd: OwnedFd) -> ! {
     let mut maxi = 0; // max index into client[] array; the book starts at -1
     let mut client: [RawFd; FD_SETSIZE] = [-1; FD_SETSIZE]; // -1 indicates available entry
     let mut allset = FdSet::new();
-    allset.insert(fd(listen));
+    // A process that already holds 1,024 descriptors gets a listening socket select cannot
+    // watch: one line and exit 1, as for a client's socket below.
+    allset.insert(selectable(fd(listen)));
     let mut buf = [0u8; MAXLINE];
     loop {
         // select overwrites its set with the ready ones: a copy each time (a structure assignment)
@@ -67,7 +71,7 @@ fn serve(listenfd: OwnedFd) -> ! {
             // where this closes the one connection that does not fit.
             // A descriptor of FD_SETSIZE or more does not fit in an fd_set either.
             let Some(i) = free.filter(|_| connfd < FD_SETSIZE as RawFd) else {
-                eprintln!("too many clients");
+                err_msg("too many clients");
                 let _ = close(connfd);
                 continue;
             };

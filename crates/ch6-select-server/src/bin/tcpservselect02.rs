@@ -15,7 +15,7 @@ use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::sys::select::{FD_SETSIZE, FdSet, select};
 use nix::sys::socket::accept;
 use nix::unistd::{close, read, write};
-use unp::{MAXLINE, ServerArgs, err_ret, err_sys, parse_args, tcp_listen};
+use unp::{MAXLINE, ServerArgs, err_msg, err_ret, err_sys, parse_args, selectable, tcp_listen};
 
 #[derive(Parser)]
 #[command(
@@ -40,7 +40,9 @@ fn serve(listenfd: OwnedFd) -> ! {
     let mut client: [RawFd; FD_SETSIZE] = [-1; FD_SETSIZE]; // -1 indicates available entry
     let mut pending: Vec<Vec<u8>> = vec![Vec::new(); FD_SETSIZE]; // echo not yet written
     let mut allset = FdSet::new();
-    allset.insert(fd(listen));
+    // A process that already holds 1,024 descriptors gets a listening socket select cannot
+    // watch: one line and exit 1, as for a client's socket below.
+    allset.insert(selectable(fd(listen)));
     let mut wallset = FdSet::new(); // the clients with pending output
     let mut buf = [0u8; MAXLINE];
     loop {
@@ -73,7 +75,7 @@ fn serve(listenfd: OwnedFd) -> ! {
             // where this closes the one connection that does not fit.
             // A descriptor of FD_SETSIZE or more does not fit in an fd_set either.
             let Some(i) = free.filter(|_| connfd < FD_SETSIZE as RawFd) else {
-                eprintln!("too many clients");
+                err_msg("too many clients");
                 let _ = close(connfd);
                 continue;
             };

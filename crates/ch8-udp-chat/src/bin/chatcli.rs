@@ -16,7 +16,7 @@ use nix::sys::socket::{
 };
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork};
-use unp::{_exit, ClientArgs, MAXLINE, Readline, err_sys, parse_args, writen};
+use unp::{_exit, ClientArgs, MAXLINE, Readline, err_sys, outln, parse_args, writen};
 
 #[derive(Parser)]
 #[command(
@@ -45,8 +45,12 @@ fn main() {
             _exit(0) // receive loops until killed, as in ChatClient.c; were it to return: _exit
         }
         Ok(ForkResult::Parent { child }) => {
-            send(&sockfd, &servaddr);
+            let sent = send(&sockfd, &servaddr);
+            // However the chat ended, even by an error, the receiver must not outlive it.
             end(child);
+            if let Err((call, e)) = sent {
+                err_sys(call, e);
+            }
         }
         Err(e) => err_sys("fork", e),
     }
@@ -66,7 +70,8 @@ fn receive(sockfd: &OwnedFd) {
 }
 
 /// The parent: send each line typed, up to `END` or EOF; at EOF, send `END` for the user.
-fn send(sockfd: &OwnedFd, servaddr: &SockaddrIn) {
+/// A failed call is returned, not reported here: the receiver must be ended first.
+fn send(sockfd: &OwnedFd, servaddr: &SockaddrIn) -> Result<(), (&'static str, Errno)> {
     let stdin = std::io::stdin();
     let mut input = Readline::new(stdin.as_fd());
     let mut line = Vec::with_capacity(MAXLINE);
@@ -74,14 +79,14 @@ fn send(sockfd: &OwnedFd, servaddr: &SockaddrIn) {
         line.clear();
         let n = input
             .readline(&mut line, MAXLINE)
-            .unwrap_or_else(|e| err_sys("read", e));
+            .map_err(|e| ("read", e))?;
         if n == 0 {
             line.extend_from_slice(b"END\n");
         }
         sendto(sockfd.as_raw_fd(), &line, servaddr, MsgFlags::empty())
-            .unwrap_or_else(|e| err_sys("sendto", e));
+            .map_err(|e| ("sendto", e))?;
         if line.strip_suffix(b"\n").unwrap_or(&line) == b"END" {
-            return;
+            return Ok(());
         }
     }
 }
@@ -91,9 +96,9 @@ fn end(child: Pid) {
     kill(child, Signal::SIGTERM).unwrap_or_else(|e| err_sys("kill", e));
     match waitpid(child, None) {
         Ok(WaitStatus::Signaled(_, sig, _)) => {
-            println!("chat ended; receiver {child} killed by {sig} and reaped")
+            outln!("chat ended; receiver {child} killed by {sig} and reaped")
         }
-        Ok(status) => println!("chat ended; receiver {child} reaped ({status:?})"),
+        Ok(status) => outln!("chat ended; receiver {child} reaped ({status:?})"),
         Err(e) => err_sys("waitpid", e),
     }
 }

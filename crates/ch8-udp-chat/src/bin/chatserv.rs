@@ -11,7 +11,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use clap::Parser;
 use nix::errno::Errno;
 use nix::sys::socket::{MsgFlags, SockaddrIn, recvfrom, sendto};
-use unp::{ServerArgs, err_sys, parse_args, udp_bind};
+use unp::{ServerArgs, err_msg, err_sys, logln, parse_args, udp_bind};
 
 /// How many clients the chat remembers (the lecture's MAX_CLIENT).
 const MAX_CLIENT: usize = 10;
@@ -55,9 +55,9 @@ fn serve(sockfd: OwnedFd) -> ! {
             }
             None => {
                 clients.push(from);
-                println!("{from} joined");
+                logln!("{from} joined");
                 if clients.len() == MAX_CLIENT {
-                    println!("the chat is full now: {MAX_CLIENT} clients");
+                    logln!("the chat is full now: {MAX_CLIENT} clients");
                 }
                 clients.len() - 1
             }
@@ -80,7 +80,7 @@ fn serve(sockfd: OwnedFd) -> ! {
         }
         if datagram.strip_suffix(b"\n").unwrap_or(datagram) == b"END" {
             clients.remove(me);
-            println!("{from} left ({} remain)", clients.len());
+            logln!("{from} left ({} remain)", clients.len());
         }
     }
 }
@@ -90,6 +90,6 @@ fn serve(sockfd: OwnedFd) -> ! {
 /// reported and the chat goes on.
 fn relay(fd: i32, message: &[u8], to: &SockaddrIn) {
     if let Err(e) = sendto(fd, message, to, MsgFlags::empty()) {
-        eprintln!("sendto {to} error: {}", e.desc());
+        err_msg(&format!("sendto {to} error: {}", e.desc()));
     }
 }

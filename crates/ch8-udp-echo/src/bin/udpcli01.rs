@@ -14,7 +14,7 @@ use nix::sys::socket::{
     sockopt,
 };
 use nix::sys::time::{TimeVal, TimeValLike};
-use unp::{ClientArgs, MAXLINE, Readline, err_sys, parse_args, writen};
+use unp::{ClientArgs, MAXLINE, Readline, err_msg, err_sys, parse_args, writen};
 
 #[derive(Parser)]
 #[command(name = "udpcli01", about = "UDP echo client (UNP Figure 8.7)")]
@@ -78,7 +78,7 @@ fn dg_cli(sockfd: BorrowedFd<'_>, servaddr: &SockaddrIn) {
             Some(n) => {
                 writen(stdout.as_fd(), &recvline[..n]).unwrap_or_else(|e| err_sys("write", e))
             }
-            None => eprintln!("socket timeout"),
+            None => err_msg("socket timeout"),
         }
     }
 }

@@ -14,7 +14,7 @@ use nix::sys::socket::{
     sockopt,
 };
 use nix::sys::time::{TimeVal, TimeValLike};
-use unp::{ClientArgs, MAXLINE, Readline, err_sys, parse_args, writen};
+use unp::{ClientArgs, MAXLINE, Readline, err_msg, err_sys, outln, parse_args, writen};
 
 #[derive(Parser)]
 #[command(
@@ -73,7 +73,7 @@ fn dg_cli(sockfd: BorrowedFd<'_>, servaddr: &SockaddrIn) {
         let n = loop {
             match recvfrom::<SockaddrIn>(fd, &mut recvline) {
                 Ok((_, Some(reply_addr))) if reply_addr != *servaddr => {
-                    println!("reply from {reply_addr} (ignored)");
+                    outln!("reply from {reply_addr} (ignored)");
                 }
                 Ok((n, _)) => break Some(n),
                 Err(Errno::EINTR) => continue,
@@ -85,7 +85,7 @@ fn dg_cli(sockfd: BorrowedFd<'_>, servaddr: &SockaddrIn) {
             Some(n) => {
                 writen(stdout.as_fd(), &recvline[..n]).unwrap_or_else(|e| err_sys("write", e))
             }
-            None => eprintln!("socket timeout"),
+            None => err_msg("socket timeout"),
         }
     }
 }

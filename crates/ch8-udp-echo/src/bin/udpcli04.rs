@@ -15,7 +15,7 @@ use nix::sys::socket::{
 };
 use nix::sys::time::{TimeVal, TimeValLike};
 use nix::unistd::{read, write};
-use unp::{ClientArgs, MAXLINE, Readline, err_sys, parse_args, writen};
+use unp::{ClientArgs, MAXLINE, Readline, err_msg, err_sys, parse_args, writen};
 
 #[derive(Parser)]
 #[command(
@@ -84,7 +84,7 @@ fn dg_cli(sockfd: BorrowedFd<'_>, servaddr: &SockaddrIn) {
             Some(n) => {
                 writen(stdout.as_fd(), &recvline[..n]).unwrap_or_else(|e| err_sys("write", e))
             }
-            None => eprintln!("socket timeout"),
+            None => err_msg("socket timeout"),
         }
     }
 }

@@ -9,7 +9,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use clap::Parser;
 use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, SockaddrIn, sendto, socket};
-use unp::{ClientArgs, err_sys, parse_args};
+use unp::{ClientArgs, err_sys, outln, parse_args};
 
 /// How many datagrams to send, and how big each is, as the book's dgcliloop1.c.
 const NDG: usize = 2000;
@@ -46,5 +46,5 @@ fn dg_cli(sockfd: BorrowedFd<'_>, servaddr: &SockaddrIn) {
         // the receiving kernel's business, and it tells nobody.
         sendto(fd, &sendline, servaddr, MsgFlags::empty()).unwrap_or_else(|e| err_sys("sendto", e));
     }
-    println!("sent {NDG} datagrams of {DGLEN} bytes");
+    outln!("sent {NDG} datagrams of {DGLEN} bytes");
 }

@@ -9,8 +9,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use clap::Parser;
 use nix::errno::Errno;
-use nix::sys::socket::{MsgFlags, SockaddrIn, recvfrom, sendto};
-use unp::{MAXLINE, ServerArgs, err_sys, parse_args, udp_bind};
+use nix::sys::socket::{MsgFlags, SockaddrIn, sendto};
+use unp::{MAXLINE, ServerArgs, err_msg, err_sys, parse_args, recvfrom_flags, udp_bind};
 
 #[derive(Parser)]
 #[command(name = "udpserv01", about = "UDP echo server (UNP Figure 8.3)")]
@@ -28,18 +28,27 @@ fn main() {
 /// Read a datagram, send it back to its sender, forever (Figure 8.4).
 ///
 /// The buffer is the book's MAXLINE: a bigger datagram is cut to its first MAXLINE bytes and
-/// the rest discarded by the kernel (recvfrom does not say so without MSG_TRUNC), so only those
-/// come back. dg_cli never sends more than MAXLINE bytes at once.
+/// the rest discarded by the kernel, so only those come back, as in the book. The book's
+/// recvfrom does not say so; with MSG_TRUNC it returns the datagram's real length, and the cut
+/// is reported on stderr. dg_cli never sends more than MAXLINE bytes at once.
 fn dg_echo(sockfd: BorrowedFd<'_>) -> ! {
     let fd = sockfd.as_raw_fd();
     let mut mesg = vec![0u8; MAXLINE];
     loop {
-        let (n, cliaddr) = match recvfrom::<SockaddrIn>(fd, &mut mesg) {
+        // MSG_TRUNC: the datagram's real length, even if only MAXLINE bytes fit in mesg.
+        let got = recvfrom_flags::<SockaddrIn>(sockfd, &mut mesg, MsgFlags::MSG_TRUNC);
+        let (n, cliaddr) = match got {
             Ok((n, Some(from))) => (n, from),
             Ok((_, None)) => continue, // no sender address: nobody to answer
             Err(Errno::EINTR) => continue,
             Err(e) => err_sys("recvfrom", e),
         };
+        if n > MAXLINE {
+            err_msg(&format!(
+                "dg_echo: datagram of {n} bytes truncated to {MAXLINE}"
+            ));
+        }
+        let n = n.min(MAXLINE);
         sendto(fd, &mesg[..n], &cliaddr, MsgFlags::empty())
             .unwrap_or_else(|e| err_sys("sendto", e));
     }

@@ -14,7 +14,7 @@ use nix::errno::Errno;
 use nix::libc::c_int;
 use nix::sys::signal::Signal;
 use nix::sys::socket::{SockaddrIn, getsockopt, recvfrom, setsockopt, sockopt};
-use unp::{_exit, MAXLINE, ServerArgs, err_sys, parse_args, sig_write, signal, udp_bind};
+use unp::{_exit, MAXLINE, ServerArgs, err_sys, logln, parse_args, sig_write, signal, udp_bind};
 
 /// Datagrams read so far; the SIGINT handler prints it.
 static COUNT: AtomicI64 = AtomicI64::new(0);
@@ -41,7 +41,7 @@ fn main() {
         setsockopt(&sockfd, sockopt::RcvBuf, &n).unwrap_or_else(|e| err_sys("setsockopt", e));
     }
     let got = getsockopt(&sockfd, sockopt::RcvBuf).unwrap_or_else(|e| err_sys("getsockopt", e));
-    println!("SO_RCVBUF is {got} bytes");
+    logln!("SO_RCVBUF is {got} bytes");
     dg_echo(sockfd.as_fd())
 }
 
