@@ -944,11 +944,19 @@ fn sigkill_of_the_command_leaves_nothing() {
     let mut rest = String::new();
     while lines.read_line(&mut rest).expect("read") > 0 {}
     stdout.push_str(&rest);
+    // The runner, orphaned, comes to this test process (a subreaper) to be reaped: it has
+    // ended when it is a zombie, or gone.
+    let ended = || {
+        let stat = std::fs::read_to_string(format!("/proc/{runner}/stat")).unwrap_or_default();
+        stat.rsplit_once(')')
+            .is_none_or(|(_, rest)| rest.trim_start().starts_with('Z'))
+    };
     let deadline = Instant::now() + common::LIMIT;
-    while Path::new(&format!("/proc/{runner}")).exists() {
+    while !ended() {
         assert!(Instant::now() < deadline, "the runner outlived its keeper");
         std::thread::sleep(Duration::from_millis(20));
     }
+    let _ = nix::sys::wait::waitpid(Pid::from_raw(runner), None);
     assert_nothing_left(&stdout);
 }
 
