@@ -49,90 +49,18 @@ pub fn run(args: Args) -> ExitCode {
         .collect();
     let course = lessons::course(&all);
     for (i, (lesson, scenario)) in all.into_iter().enumerate() {
+        let note = match Note::read(&dir, i, &lesson, scenario.as_ref().ok(), &index) {
+            Ok(note) => note,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
         let nav = navigation(&order, i);
-        let guards = scenario
-            .as_ref()
-            .map_or(String::new(), |s| guard_list(&lesson.name, s));
-        let Some(path) = note_of(&dir, &lesson.name) else {
-            problems.push(format!(
-                "{}: no note course-notes/NN-{}.md",
-                lesson.name, lesson.name
-            ));
-            continue;
-        };
-        let file = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
-        if !index.contains(&format!("]({file})")) {
-            problems.push(format!("course-notes/README.md does not link {file}"));
-        }
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                problems.push(format!("{}: {e}", path.display()));
-                continue;
-            }
-        };
-        let transcript = match transcript(&lesson.name) {
-            Ok(t) => t,
-            Err(e) => {
-                problems.push(format!("{}: {e}", lesson.name));
-                continue;
-            }
-        };
-        let shown = format!("course-notes/{file}");
-        problems.extend(crate::course::book::check_text(&text, &shown));
         if args.update {
-            // A transcript that differs only in what differs from run to run is kept, so that
-            // an update does not churn every note.
-            let same =
-                current_transcript(&text).is_some_and(|t| normalize(t) == normalize(&transcript));
-            let updated = if same {
-                text.clone()
-            } else {
-                replace_transcript(&text, &transcript)
-            };
-            let updated = fix_references(&updated, &mut problems, &shown);
-            let updated = replace_navigation(&replace_guards(&updated, &guards), &nav);
-            let updated = crate::course::number_heading(&crate::course::machine::fill(&updated), i + 1);
-            problems.extend(crate::course::check_note(
-                &course, i, &file, &updated, &shown,
-            ));
-            if updated != text && std::fs::write(&path, updated).is_err() {
-                problems.push(format!("{shown}: cannot write"));
-            }
+            note.update(&course, &nav, &mut problems);
         } else {
-            match current_transcript(&text) {
-                None => problems.push(format!("{shown}: no transcript between the markers")),
-                Some(old) if normalize(old) != normalize(&transcript) => {
-                    let (old, new) = (normalize(old), normalize(&transcript));
-                    let at = old.iter().zip(&new).position(|(a, b)| a != b);
-                    let at = at.unwrap_or(old.len().min(new.len()));
-                    let show = |v: &[String]| v.get(at).cloned().unwrap_or("(end)".into());
-                    problems.push(format!(
-                        "{shown}: the transcript is stale: run `cargo xtask notes --update` \
-                         (the note has {:?} where the run printed {:?})",
-                        show(&old),
-                        show(&new)
-                    ))
-                }
-                Some(_) => {}
-            }
-            check_references(&text, &mut problems, &shown);
-            problems.extend(crate::course::machine::check(&text, &shown));
-            problems.extend(crate::course::check_note(&course, i, &file, &text, &shown));
-            if replace_guards(&text, &guards) != text {
-                problems.push(format!(
-                    "{shown}: the list of guarded lines is stale: run `cargo xtask notes --update`"
-                ));
-            }
-            if replace_navigation(&text, &nav) != text {
-                problems.push(format!(
-                    "{shown}: the links to the previous and next notes are stale: run `cargo xtask notes --update`"
-                ));
-            }
+            note.check(&course, &nav, &mut problems);
         }
     }
     problems.extend(crate::course::check_files(
@@ -148,6 +76,123 @@ pub fn run(args: Args) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// One lesson's note, with what the code and a fresh run say it should hold.
+struct Note {
+    /// The lesson's place in the course, from 0.
+    place: usize,
+    path: PathBuf,
+    /// `NN-<lesson>.md`, and as the errors name it, `course-notes/NN-<lesson>.md`.
+    file: String,
+    shown: String,
+    text: String,
+    /// The lesson's run, in stable mode.
+    transcript: String,
+    /// The list of guarded lines, as the scenario has them.
+    guards: String,
+    /// Guards whose line is not in the code once: the notes' check holds the lessons to them.
+    guard_problems: Vec<String>,
+}
+
+impl Note {
+    /// Read the note, and play the lesson for its transcript. Err: a problem to report.
+    fn read(
+        dir: &Path,
+        place: usize,
+        lesson: &lessons::Lesson,
+        scenario: Option<&Scenario>,
+        index: &str,
+    ) -> Result<Note, String> {
+        let name = &lesson.name;
+        let path =
+            note_of(dir, name).ok_or(format!("{name}: no note course-notes/NN-{name}.md"))?;
+        let file = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if !index.contains(&format!("]({file})")) {
+            return Err(format!("course-notes/README.md does not link {file}"));
+        }
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let folder = lesson.scenario.parent().unwrap_or(Path::new("."));
+        let guard_problems = scenario.map_or(Vec::new(), |s| s.guard_problems(folder));
+        let transcript = transcript(name).map_err(|e| format!("{name}: {e}"))?;
+        Ok(Note {
+            place,
+            shown: format!("course-notes/{file}"),
+            file,
+            path,
+            text,
+            transcript,
+            guards: scenario.map_or(String::new(), |s| guard_list(name, s)),
+            guard_problems,
+        })
+    }
+
+    /// `--update`: write what the note should hold.
+    fn update(&self, course: &[crate::course::Entry], nav: &str, problems: &mut Vec<String>) {
+        let (text, shown) = (&self.text, &self.shown);
+        problems.extend(crate::course::book::check_text(text, shown));
+        problems.extend(self.guard_problems.iter().map(|p| format!("{shown}: {p}")));
+        // A transcript that differs only in what differs from run to run is kept, so that an
+        // update does not churn every note.
+        let same =
+            current_transcript(text).is_some_and(|t| normalize(t) == normalize(&self.transcript));
+        let updated = if same {
+            text.clone()
+        } else {
+            replace_transcript(text, &self.transcript)
+        };
+        let updated = fix_references(&updated, problems, shown);
+        let updated = replace_navigation(&replace_guards(&updated, &self.guards), nav);
+        let updated = crate::course::machine::fill(&updated);
+        let updated = crate::course::number_heading(&updated, self.place + 1);
+        problems.extend(crate::course::check_note(
+            course, self.place, &self.file, &updated, shown,
+        ));
+        if updated != *text && std::fs::write(&self.path, updated).is_err() {
+            problems.push(format!("{shown}: cannot write"));
+        }
+    }
+
+    /// `--check`: say what is stale.
+    fn check(&self, course: &[crate::course::Entry], nav: &str, problems: &mut Vec<String>) {
+        let (text, shown) = (&self.text, &self.shown);
+        problems.extend(crate::course::book::check_text(text, shown));
+        problems.extend(self.guard_problems.iter().map(|p| format!("{shown}: {p}")));
+        match current_transcript(text) {
+            None => problems.push(format!("{shown}: no transcript between the markers")),
+            Some(old) if normalize(old) != normalize(&self.transcript) => {
+                let (old, new) = (normalize(old), normalize(&self.transcript));
+                let at = old.iter().zip(&new).position(|(a, b)| a != b);
+                let at = at.unwrap_or(old.len().min(new.len()));
+                let show = |v: &[String]| v.get(at).cloned().unwrap_or("(end)".into());
+                problems.push(format!(
+                    "{shown}: the transcript is stale: run `cargo xtask notes --update` \
+                     (the note has {:?} where the run printed {:?})",
+                    show(&old),
+                    show(&new)
+                ))
+            }
+            Some(_) => {}
+        }
+        check_references(text, problems, shown);
+        problems.extend(crate::course::machine::check(text, shown));
+        problems.extend(crate::course::check_note(
+            course, self.place, &self.file, text, shown,
+        ));
+        let stale =
+            |what: &str| format!("{shown}: {what} is stale: run `cargo xtask notes --update`");
+        if replace_guards(text, &self.guards) != *text {
+            problems.push(stale("the list of guarded lines"));
+        }
+        if replace_navigation(text, nav) != *text {
+            problems.push(stale("the links to the previous and next notes"));
+        }
     }
 }
 
