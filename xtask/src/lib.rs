@@ -3,6 +3,7 @@
 
 pub mod cargo;
 pub mod cmd;
+pub mod exercise;
 pub mod kernel;
 pub mod lessons;
 pub mod net;

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod diff;
+pub mod exercise;
 pub mod guard;
 pub mod notes;
 pub mod run;

@@ -99,6 +99,7 @@ pub struct LessonInfo {
 /// change = "waitpid(None, None)"                      # what it becomes
 /// why = "WNOHANG: the handler must not block while other children still run (§5.10)"
 /// caught = "scenario"                                 # or "test TARGET NAME"
+/// task = "reap every ended child without blocking (§5.10)"  # optional, for exercises
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,6 +112,10 @@ pub struct Guard {
     /// (`cargo test --test TARGET NAME`, for what a test checks better than a scenario).
     #[serde(default = "scenario_catches")]
     pub caught: String,
+    /// The task `cargo xtask exercise` states where it undid the line: what the code must do,
+    /// in the book's terms and with its section, without giving the line away (default: `why`).
+    #[serde(default)]
+    pub task: Option<String>,
 }
 
 fn scenario_catches() -> String {
