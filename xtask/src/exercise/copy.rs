@@ -274,8 +274,11 @@ pub fn undo(text: &str, tasks: &[&Task]) -> Result<String, String> {
         let line_start = out[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = out[end..].find('\n').map_or(out.len(), |i| end + i + 1);
         let before = &out[line_start..start];
-        // A comment after the line was written about the taught code: it goes with it.
-        let after = match out[end..line_end].trim_start().starts_with("//") {
+        // A comment after the line (or one the guard's line begins) was written about the
+        // taught code: it goes with it.
+        let line = &task.guard.line;
+        let in_comment = code_of(line).len() < line.len();
+        let after = match in_comment || out[end..line_end].trim_start().starts_with("//") {
             true => "\n",
             false => &out[end..line_end],
         };
@@ -287,9 +290,35 @@ pub fn undo(text: &str, tasks: &[&Task]) -> Result<String, String> {
             format!("{before}{change}{after}")
         };
         let mark = mark_lines(&indent, &task.mark(), &task.text);
-        out.replace_range(line_start..line_end, &format!("{mark}{changed}"));
+        // The comment just above the line gives the book's reasoning for it, and so the line
+        // away: the task takes its place.
+        // A SAFETY comment stays: the change may keep the unsafe block it is for.
+        let above = comment_above(&out[..line_start], &indent);
+        let above = match out[above..line_start].contains("SAFETY:") {
+            true => line_start,
+            false => above,
+        };
+        out.replace_range(above..line_end, &format!("{mark}{changed}"));
     }
     Ok(out)
+}
+
+/// Where the `//` comment lines (not `///` or `//!`) that end `text` begin, when they have
+/// the indentation `indent`; `text.len()` when there are none.
+fn comment_above(text: &str, indent: &str) -> usize {
+    let mut start = text.len();
+    while start > 0 {
+        let prev = text[..start - 1].rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[prev..start];
+        let comment = line
+            .strip_prefix(indent)
+            .filter(|l| l.starts_with("//") && !l.starts_with("///") && !l.starts_with("//!"));
+        if comment.is_none() {
+            break;
+        }
+        start = prev;
+    }
+    start
 }
 
 /// The task as comment lines at most 100 columns wide, each ending in a newline.
@@ -362,22 +391,26 @@ mod tests {
     #[test]
     fn changes_are_made_where_the_lines_were_marked_and_without_their_comments() {
         let text = "fn main() {\n    block(); // SIG_BLOCK\n    let s = \"a // b\";\n    \
-                    unblock();\n    drop(connfd); // close(connfd)\n}\n";
+                    unblock();\n    drop(connfd); // close(connfd): the end\n    // the book's close\n    \
+                    // on two lines\n    close(fd);\n}\n";
         let tasks = [
             task(1, "block();", "unblock();"),
             task(2, "unblock();", "block();"),
-            task(
-                3,
-                "drop(connfd); // close(connfd)",
-                "// the parent forgets close",
-            ),
+            task(3, "drop(connfd); // close", "forget(connfd); // close"),
+            task(4, "close(fd);", "// forgotten"),
         ];
         let refs: Vec<&Task> = tasks.iter().collect();
         let out = undo(text, &refs).unwrap();
-        let want = "fn main() {\n    // TODO(task 1): close what the parent does not use \
-                    (§4.9)\n    unblock();\n    let s = \"a // b\";\n    \
-                    // TODO(task 2): close what the parent does not use (§4.9)\n    block();\n    \
-                    // TODO(task 3): close what the parent does not use (§4.9)\n}\n";
+        let todo =
+            |n| format!("    // TODO(task {n}): close what the parent does not use (§4.9)\n");
+        let want = format!(
+            "fn main() {{\n{}    unblock();\n    let s = \"a // b\";\n{}    block();\n{}    \
+             forget(connfd);\n{}}}\n",
+            todo(1),
+            todo(2),
+            todo(3),
+            todo(4)
+        );
         assert_eq!(out, want);
         assert_eq!(code_of("let s = \"a // b\"; // c"), "let s = \"a // b\"; ");
         assert_eq!(
