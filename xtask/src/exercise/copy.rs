@@ -179,6 +179,8 @@ fn write_copy(
     );
     let text = manifest::render(&resolved, &header, &course, true);
     fs::write(dir.join("Cargo.toml"), text).map_err(io_error("write", dir))?;
+    // `cargo build` run by hand in the copy builds into its own target/: not the student's work.
+    fs::write(dir.join(".gitignore"), "/target\n").map_err(io_error("write", dir))?;
     let lock = root.join("Cargo.lock");
     fs::copy(&lock, dir.join("Cargo.lock")).map_err(io_error("copy", &lock))?;
     Ok(brought)
