@@ -210,6 +210,14 @@ fn the_copy_builds_and_one_that_does_not_compile_is_a_build_error() {
     let tmp = TempDir::new();
     exercise(&tmp.0, &["ch5-sigchld"]).success();
     let copy = tmp.0.join("ch5-sigchld");
+    let programs = [
+        "tcpcli01",
+        "tcpcli04",
+        "tcpserv02",
+        "tcpserv03",
+        "tcpserv04",
+    ];
+    assert_eq!(exercise::programs_in(&copy), programs);
     let bins = exercise::build_copy(&copy).expect("the copy builds");
     assert_eq!(bins, exercise::target_dir().join("debug"));
     for program in [

@@ -2,6 +2,10 @@
 //! `exercises/<lesson>/`, with every line the lesson teaches undone and marked as a task, and
 //! say what to do next. The work is in [`crate::exercise`]; this prints it.
 //!
+//! The copies go to `exercises/` in the workspace, or to `$UNP_LAB_EXERCISES_DIR` (tests make
+//! theirs in temporary folders); they build into `target/exercises/`, or
+//! `$UNP_LAB_EXERCISES_TARGET`.
+//!
 //! Exit status: 0 when the copy is made; 1 when it exists already (nothing is overwritten) or
 //! cannot be written; 2 for an unknown lesson or one without tasks.
 
@@ -39,15 +43,25 @@ fn report(lesson: &str, made: &Made) -> String {
     if let Some(aside) = &made.aside {
         text.push_str(&format!("kept your old copy as {}\n", shown(aside)));
     }
-    let n = made.tasks.len();
-    let lines = if n == 1 { "line" } else { "lines" };
+    let lines = match made.tasks.len() {
+        1 => "line".to_string(),
+        n => format!("{n} lines"),
+    };
     text.push_str(&format!(
-        "made {copy}: the lesson's programs with the {n} {lines} it teaches undone\n"
+        "made {copy}: the lesson's programs with the {lines} it teaches undone\n"
     ));
     if !made.brought.is_empty() {
+        let (them, are) = match made.brought.len() {
+            1 => ("it", "is"),
+            _ => ("they", "are"),
+        };
+        let names = match made.brought.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => String::new(),
+        };
         text.push_str(&format!(
-            "(with {} from other lessons, built with your copy of unp)\n",
-            made.brought.join(", ")
+            "{names}, of other lessons, {are} in it too: {them} use your copy of unp\n"
         ));
     }
     text.push_str("\nYour tasks, each marked TODO(task N) in the code:\n");

@@ -150,6 +150,28 @@ fn path_in_copy(file: &str) -> Result<PathBuf, String> {
     Ok(path.to_path_buf())
 }
 
+/// The programs of the student's copy of `lesson` (its `src/bin/*.rs`, sorted): the ones to
+/// play in place of the course's. Besides the lesson's own, a copy with a task in unp has the
+/// programs of other lessons that its scenario starts, built with the student's unp.
+pub fn programs(lesson: &str) -> Vec<String> {
+    programs_in(&copy_dir(lesson))
+}
+
+/// The programs of the copy in the folder `copy`.
+pub fn programs_in(copy: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(copy.join("src/bin"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            name.strip_suffix(".rs").map(String::from)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 /// Build the student's copy of `lesson`; return the folder its programs are in. A copy that
 /// does not compile gives cargo's own errors (on stderr), then `BuildError::Failed`; so does a
 /// lesson without a copy (the message says to make one).
