@@ -393,8 +393,8 @@ mod tests {
     #[test]
     fn changes_are_made_where_the_lines_were_marked_and_without_their_comments() {
         let text = "fn main() {\n    block(); // SIG_BLOCK\n    let s = \"a // b\";\n    \
-                    unblock();\n    drop(connfd); // close(connfd): the end\n    // the book's close\n    \
-                    // on two lines\n    close(fd);\n}\n";
+                    unblock();\n    drop(connfd); // close(connfd): the end\n    \
+                    // the book's close\n    // on two lines\n    close(fd);\n}\n";
         let tasks = [
             task(1, "block();", "unblock();"),
             task(2, "unblock();", "block();"),
