@@ -6,6 +6,7 @@ pub mod cmd;
 pub mod cond;
 pub mod course;
 pub mod grade;
+pub mod exercise;
 pub mod kernel;
 pub mod lessons;
 pub mod net;

@@ -32,6 +32,10 @@ enum Task {
     Notes(cmd::notes::Args),
     /// Undo each line a lesson teaches, in a scratch copy, and show that a check catches it
     Guard(cmd::guard::Args),
+    /// Make your own copy of a lesson with the lines it teaches undone, as tasks to write
+    Exercise(cmd::exercise::Args),
+    /// Grade your copy of a lesson (made by `exercise`) from the kernel's state: a task a line
+    Check(cmd::check::Args),
     /// Show the ps and netstat tables of a port or a process tree, live, until Ctrl-C
     Watch(cmd::watch::Args),
     /// Measure the server designs side by side, as the book's Figure 30.1 (ratios to fork)
@@ -44,6 +48,8 @@ fn main() -> ExitCode {
         Task::Run(args) => cmd::run::run(args),
         Task::Diff(args) => cmd::diff::run(args),
         Task::Watch(args) => cmd::watch::run(args),
+        Task::Exercise(args) => cmd::exercise::run(args),
+        Task::Check(args) => cmd::check::run(args),
         Task::Notes(args) => cmd::notes::run(args),
         Task::Guard(args) => cmd::guard::run(args),
         Task::Bench(args) => cmd::bench::run(args),

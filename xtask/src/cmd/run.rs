@@ -73,7 +73,7 @@ pub struct PlayArgs {
 }
 
 /// `NAME=PATH`: PATH must be an executable file.
-fn program_arg(text: &str) -> Result<(String, PathBuf), String> {
+pub fn program_arg(text: &str) -> Result<(String, PathBuf), String> {
     let (name, path) = text
         .split_once('=')
         .ok_or("give NAME=PATH, for example tcpserv04=./tcpserv04")?;

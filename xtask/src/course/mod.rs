@@ -14,7 +14,6 @@ use std::path::Path;
 pub mod book;
 pub mod machine;
 
-
 /// A lesson as the course shows it: its place (from 1), name and scenario's `section`.
 pub struct Entry {
     pub number: usize,

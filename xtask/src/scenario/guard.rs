@@ -11,6 +11,7 @@
 //! why = "WNOHANG: the handler must not block while other children still run (§5.10)"
 //! caught = "scenario"                                 # or "test TARGET NAME"
 //! step = 12                            # the step whose checks catch it (`guard` verifies)
+//! task = "reap every ended child without blocking (§5.10)"  # optional, for exercises
 //! ```
 
 use std::path::Path;
@@ -31,6 +32,10 @@ pub struct Guard {
     /// The step whose checks catch the change, for a guard the scenario catches: `check`
     /// grades the task by it, and `cargo xtask guard` fails if another step catches it.
     pub step: Option<usize>,
+    /// The task `cargo xtask exercise` states where it undid the line: what the code must do,
+    /// in the book's terms and with its section, without giving the line away (default: `why`).
+    #[serde(default)]
+    pub task: Option<String>,
 }
 
 fn scenario_catches() -> String {
