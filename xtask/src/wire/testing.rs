@@ -1,0 +1,110 @@
+//! Hand-built frames for the wire's tests, made with etherparse's builder: a client and a
+//! server, a whole TCP conversation, a UDP datagram and the ICMP error answering it.
+
+use std::time::Duration;
+
+use etherparse::{Icmpv4Type, PacketBuilder, icmpv4};
+
+use super::{Frame, Tcpdump};
+
+pub(crate) const CLIENT: [u8; 4] = [192, 0, 2, 1];
+pub(crate) const SERVER: [u8; 4] = [192, 0, 2, 2];
+pub(crate) const CPORT: u16 = 45678;
+pub(crate) const SPORT: u16 = 9877;
+pub(crate) const CISN: u32 = 1_234_567;
+pub(crate) const SISN: u32 = 7_654_321;
+
+pub(crate) fn frame(micros: u64, data: Vec<u8>) -> Frame {
+    Frame {
+        time: Duration::from_micros(micros),
+        host: "client".to_string(),
+        iface: "eth0".to_string(),
+        data,
+    }
+}
+
+/// A TCP segment; `flags` holds tcpdump's letters (S, F, R, P) and `ack` sets ACK.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn tcp(
+    micros: u64,
+    from: ([u8; 4], u16),
+    to: ([u8; 4], u16),
+    flags: &str,
+    seq: u32,
+    ack: Option<u32>,
+    window: u16,
+    payload: &[u8],
+) -> Frame {
+    let mut b = PacketBuilder::ethernet2([0; 6], [0; 6])
+        .ipv4(from.0, to.0, 64)
+        .tcp(from.1, to.1, seq, window);
+    if flags.contains('S') {
+        b = b.syn();
+    }
+    if flags.contains('F') {
+        b = b.fin();
+    }
+    if flags.contains('R') {
+        b = b.rst();
+    }
+    if flags.contains('P') {
+        b = b.psh();
+    }
+    if let Some(ack) = ack {
+        b = b.ack(ack);
+    }
+    let mut data = Vec::new();
+    b.write(&mut data, payload).unwrap();
+    frame(micros, data)
+}
+
+pub(crate) const C: ([u8; 4], u16) = (CLIENT, CPORT);
+pub(crate) const S: ([u8; 4], u16) = (SERVER, SPORT);
+
+/// A connection's life: handshake, "hello\n" and its echo, the client's close.
+pub(crate) fn conversation() -> Vec<Frame> {
+    vec![
+        tcp(123, C, S, "S", CISN, None, 64240, b""),
+        tcp(160, S, C, "S", SISN, Some(CISN + 1), 65160, b""),
+        tcp(190, C, S, "", CISN + 1, Some(SISN + 1), 502, b""),
+        tcp(1000, C, S, "P", CISN + 1, Some(SISN + 1), 502, b"hello\n"),
+        tcp(1030, S, C, "", SISN + 1, Some(CISN + 7), 509, b""),
+        tcp(1100, S, C, "P", SISN + 1, Some(CISN + 7), 509, b"hello\n"),
+        tcp(2000, C, S, "F", CISN + 7, Some(SISN + 7), 502, b""),
+        tcp(2050, S, C, "F", SISN + 7, Some(CISN + 8), 509, b""),
+        tcp(2080, C, S, "", CISN + 8, Some(SISN + 8), 502, b""),
+    ]
+}
+
+pub(crate) fn lines(frames: &[Frame], stable: bool) -> Vec<String> {
+    let mut tcpdump = Tcpdump::new();
+    frames.iter().map(|f| tcpdump.line(f, stable)).collect()
+}
+
+/// A UDP datagram to a closed port and the ICMP port unreachable answering it.
+pub(crate) fn udp_and_port_unreachable() -> Vec<Frame> {
+    let mut datagram = Vec::new();
+    PacketBuilder::ipv4(CLIENT, SERVER, 64)
+        .udp(CPORT, SPORT)
+        .write(&mut datagram, b"hello")
+        .unwrap();
+    // The Ethernet headers are all zero, as on lo.
+    let mut icmp = Vec::new();
+    PacketBuilder::ethernet2([0; 6], [0; 6])
+        .ipv4(SERVER, CLIENT, 64)
+        .icmpv4(Icmpv4Type::DestinationUnreachable(
+            icmpv4::DestUnreachableHeader::Port,
+        ))
+        .write(&mut icmp, &datagram)
+        .unwrap();
+    let udp = {
+        let mut data = Vec::new();
+        PacketBuilder::ethernet2([0; 6], [0; 6])
+            .ipv4(CLIENT, SERVER, 64)
+            .udp(CPORT, SPORT)
+            .write(&mut data, b"hello")
+            .unwrap();
+        data
+    };
+    vec![frame(10, udp), frame(40, icmp)]
+}
