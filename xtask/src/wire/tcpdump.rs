@@ -395,8 +395,8 @@ mod tests {
             "0.000400 IP 192.0.2.1 > 192.0.2.2: ICMP echo request, id 7, seq 1, length 64"
         );
         let s = summarize(&ping).unwrap();
-        assert_eq!(s.kind(), Kind::IcmpOther);
-        assert!(s.matches(Kind::IcmpOther) && !s.matches(Kind::IcmpPortUnreachable));
+        assert_eq!(s.kind(), Kind::Icmp);
+        assert!(s.matches(Kind::Icmp) && !s.matches(Kind::IcmpPortUnreachable));
         assert_eq!(s.icmp.unwrap().quoted, None);
     }
 }
