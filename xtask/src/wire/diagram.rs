@@ -21,24 +21,11 @@ const MIN_WIDTH: usize = 40;
 /// A time-sequence diagram of one step's frames, in the style of Stevens' Figure 2.5: one
 /// column per endpoint (IP:port), one arrow per segment. Falls back to tcpdump lines when
 /// there are more than four endpoints. No line is longer than `width` (at least 40).
-#[allow(dead_code)]
 pub fn diagram(frames: &[Frame], stable: bool, width: usize) -> Vec<String> {
-    diagram_with_states(frames, &[], stable, width)
-}
-
-/// `diagram`, ending with each endpoint's TCP state (as the engine's socket table has it)
-/// under its column. States of endpoints that have no column are left out.
-#[allow(dead_code)]
-pub fn diagram_with_states(
-    frames: &[Frame],
-    states: &[(SocketAddr, String)],
-    stable: bool,
-    width: usize,
-) -> Vec<String> {
     let arrows = arrows(frames);
     let columns = columns(&arrows);
     if columns.len() > MAX_COLUMNS {
-        let mut tcpdump = Tcpdump::new();
+        let mut tcpdump = Tcpdump::default();
         return frames.iter().map(|f| tcpdump.line(f, stable)).collect();
     }
     let width = width.max(MIN_WIDTH);
@@ -52,17 +39,6 @@ pub fn diagram_with_states(
     lines.push(rails(&xs, width));
     for arrow in &arrows {
         lines.push(arrow_line(arrow, &columns, &xs, stable, width));
-    }
-    let under: Vec<(usize, String)> = states
-        .iter()
-        .filter_map(|(end, state)| {
-            let column = columns.iter().position(|c| c == end)?;
-            Some((xs[column], state.clone()))
-        })
-        .collect();
-    if !under.is_empty() {
-        lines.push(rails(&xs, width));
-        lines.extend(label_rows(&under, width));
     }
     lines
 }
@@ -244,7 +220,7 @@ fn to_line(row: Vec<char>) -> String {
 }
 
 /// Texts centred on their columns; a text that would touch one already placed goes on a
-/// further line, so long IPv6 names or states never run into each other.
+/// further line, so long IPv6 names never run into each other.
 fn label_rows(items: &[(usize, String)], width: usize) -> Vec<String> {
     let mut rows: Vec<Vec<char>> = Vec::new();
     for (x, text) in items {
@@ -318,7 +294,6 @@ fn fit(label: &str, short: &str, room: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::net::SocketAddr;
 
     use super::*;
     use crate::wire::testing::*;
@@ -326,14 +301,7 @@ mod tests {
     #[test]
     fn diagram_draws_the_conversation_within_80_columns() {
         let frames = conversation();
-        let client: SocketAddr = "192.0.2.1:45678".parse().unwrap();
-        let server: SocketAddr = "192.0.2.2:9877".parse().unwrap();
-        let states = [
-            (client, "TIME_WAIT".to_string()),
-            (server, "CLOSED".to_string()),
-            ("0.0.0.0:9877".parse().unwrap(), "LISTEN".to_string()),
-        ];
-        let lines = diagram_with_states(&frames, &states, true, 80);
+        let lines = diagram(&frames, true, 80);
         for line in &lines {
             assert!(line.chars().count() <= 80, "too long: {line:?}");
             println!("{line}");
@@ -346,9 +314,7 @@ mod tests {
         assert!(arrow(2).contains(" ACK ack 1 "));
         assert!(arrow(3).contains(" data 6 seq 1 ack 1 "));
         assert!(arrow(6).contains(" FIN,ACK seq 7 ack 7 "));
-        let last = lines.last().unwrap();
-        assert!(last.contains("TIME_WAIT") && last.contains("CLOSED"));
-        assert!(!lines.iter().any(|l| l.contains("LISTEN")));
+        assert_eq!(lines.len(), 2 + frames.len());
     }
 
     #[test]

@@ -14,7 +14,6 @@ use etherparse::{
 use super::icmp::{IcmpInfo, icmpv4_info, icmpv6_info};
 
 /// One frame captured on an interface of the run.
-#[allow(dead_code)]
 #[derive(Clone, Debug)]
 pub struct Frame {
     /// When the kernel captured it, since the run began.
@@ -28,7 +27,6 @@ pub struct Frame {
 }
 
 /// The protocol a frame carries, as far as the lessons care.
-#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Proto {
     Tcp,
@@ -40,7 +38,6 @@ pub enum Proto {
 }
 
 /// The TCP flags tcpdump shows. ECE and CWR are left out: no lesson uses ECN.
-#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TcpFlags {
     pub syn: bool,
@@ -88,7 +85,6 @@ impl TcpFlags {
 }
 
 /// The TCP header fields the lessons talk about.
-#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TcpInfo {
     pub flags: TcpFlags,
@@ -99,7 +95,6 @@ pub struct TcpInfo {
 }
 
 /// An ARP message over Ethernet for IPv4 (the summary's src and dst hold its IP addresses).
-#[allow(dead_code)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ArpInfo {
     pub request: bool,
@@ -107,7 +102,6 @@ pub struct ArpInfo {
 }
 
 /// What one frame carried, in the terms the lessons use.
-#[allow(dead_code)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
     pub proto: Proto,

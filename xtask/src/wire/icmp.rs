@@ -19,7 +19,6 @@ pub enum Unreachable {
 }
 
 /// The start of the datagram an ICMP error quotes: the datagram the error answers.
-#[allow(dead_code)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Quoted {
     pub proto: Proto,
@@ -30,11 +29,8 @@ pub struct Quoted {
 }
 
 /// An ICMP (v4 or v6) message.
-#[allow(dead_code)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IcmpInfo {
-    pub type_u8: u8,
-    pub code_u8: u8,
     /// Type and code in words, e.g. "port unreachable", "echo request".
     pub words: &'static str,
     pub unreachable: Option<Unreachable>,
@@ -80,8 +76,6 @@ pub(super) fn icmpv4_info(icmp: &Icmpv4Slice) -> IcmpInfo {
             | Icmpv4Type::ParameterProblem(_)
     );
     IcmpInfo {
-        type_u8: icmp.type_u8(),
-        code_u8: icmp.code_u8(),
         words,
         unreachable,
         quoted: if is_error {
@@ -129,8 +123,6 @@ pub(super) fn icmpv6_info(icmp: &Icmpv6Slice) -> IcmpInfo {
             | Icmpv6Type::ParameterProblem(_)
     );
     IcmpInfo {
-        type_u8: icmp.type_u8(),
-        code_u8: icmp.code_u8(),
         words,
         unreachable,
         quoted: if is_error {

@@ -111,7 +111,6 @@ impl fmt::Display for Kind {
     }
 }
 
-#[allow(dead_code)]
 impl Summary {
     /// The most telling kind of this frame: a reset ends everything, a SYN opens, a FIN
     /// closes, and only then does it matter whether data rode along.

@@ -21,7 +21,7 @@ mod tcpdump;
 #[cfg(test)]
 mod testing;
 
-pub use diagram::{diagram, diagram_with_states};
+pub use diagram::diagram;
 pub use frame::{ArpInfo, Frame, Proto, Summary, TcpFlags, TcpInfo, summarize};
 pub use icmp::{IcmpInfo, Quoted, Unreachable};
 pub use kind::Kind;

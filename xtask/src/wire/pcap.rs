@@ -16,7 +16,6 @@ const SNAPLEN: u32 = 262_144;
 
 /// Writes the frames as a classic pcap file (not pcapng) of Ethernet frames with microsecond
 /// timestamps (`started` + each frame's time), which `tcpdump -r` and Wireshark open.
-#[allow(dead_code)]
 pub fn write_pcap(path: &Path, started: SystemTime, frames: &[Frame]) -> io::Result<()> {
     let epoch = started
         .duration_since(SystemTime::UNIX_EPOCH)

@@ -26,12 +26,7 @@ struct Conn {
     isn: [Option<u32>; 2],
 }
 
-#[allow(dead_code)]
 impl Tcpdump {
-    pub fn new() -> Tcpdump {
-        Tcpdump::default()
-    }
-
     /// One frame as tcpdump prints it by default, with the time since the run began. In
     /// `stable` mode the time reads `N.NNNNNN` and absolute sequence numbers read `ISN`,
     /// `ISN+1`, ..., so two runs print the same text (bar the ephemeral ports).
@@ -329,7 +324,7 @@ mod tests {
             .unwrap();
         let f = frame(5, data);
         assert_eq!(
-            Tcpdump::new().line(&f, true),
+            Tcpdump::default().line(&f, true),
             "N.NNNNNN IP 192.0.2.254 > 192.0.2.1: ICMP host 192.0.2.200 unreachable, length 36"
         );
         assert_eq!(summarize(&f).unwrap().kind(), Kind::IcmpHostUnreachable);
@@ -376,7 +371,7 @@ mod tests {
             .write(&mut data, b"")
             .unwrap();
         assert_eq!(
-            Tcpdump::new().line(&frame(7, data), false),
+            Tcpdump::default().line(&frame(7, data), false),
             "0.000007 IP6 ::1.45678 > ::1.9877: Flags [S], seq 1234567, win 65476, length 0"
         );
     }
@@ -391,7 +386,7 @@ mod tests {
             .unwrap();
         let ping = frame(400, data);
         assert_eq!(
-            Tcpdump::new().line(&ping, false),
+            Tcpdump::default().line(&ping, false),
             "0.000400 IP 192.0.2.1 > 192.0.2.2: ICMP echo request, id 7, seq 1, length 64"
         );
         let s = summarize(&ping).unwrap();

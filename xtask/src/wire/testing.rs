@@ -77,7 +77,7 @@ pub(crate) fn conversation() -> Vec<Frame> {
 }
 
 pub(crate) fn lines(frames: &[Frame], stable: bool) -> Vec<String> {
-    let mut tcpdump = Tcpdump::new();
+    let mut tcpdump = Tcpdump::default();
     frames.iter().map(|f| tcpdump.line(f, stable)).collect()
 }
 
