@@ -158,7 +158,7 @@ fn ends(s: &Summary) -> Option<(SocketAddr, SocketAddr)> {
             };
             Some((from, to))
         }
-        Proto::Arp | Proto::Other => None,
+        Proto::Arp | Proto::Other(_) | Proto::Fragment(_) => None,
     }
 }
 

@@ -7,8 +7,10 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use etherparse::err::packet::SliceError;
 use etherparse::{
-    ArpOperation, ArpPacketSlice, IpNumber, NetSlice, SlicedPacket, TcpSlice, TransportSlice,
+    ArpOperation, ArpPacketSlice, Icmpv4Slice, Icmpv6Slice, IpNumber, IpPayloadSlice,
+    Ipv6ExtensionSlice, NetSlice, SlicedPacket, TcpSlice, TransportSlice, UdpHeader, UdpSlice,
 };
 
 use super::icmp::{IcmpInfo, icmpv4_info, icmpv6_info};
@@ -34,7 +36,11 @@ pub enum Proto {
     Icmp,
     Icmp6,
     Arp,
-    Other,
+    /// An IP protocol the lessons do not read, by its number (47 is GRE).
+    Other(u8),
+    /// A fragment of an IP datagram other than its first, of the protocol numbered so: its
+    /// transport header went in the first fragment, so it has no ports to read.
+    Fragment(u8),
 }
 
 /// The TCP flags tcpdump shows. ECE and CWR are left out: no lesson uses ECN.
@@ -119,77 +125,147 @@ pub struct Summary {
     pub arp: Option<ArpInfo>,
 }
 
-/// Reads a frame's headers; `None` when it is neither IP nor ARP or is cut short.
+/// Why a frame has no `Summary`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Undecoded {
+    /// A well-formed frame of a protocol the lessons never use, in words ("not IP or ARP
+    /// (ethertype 0x88cc)").
+    Foreign(String),
+    /// A frame cut short, or with a header that contradicts itself: what is wrong, in words
+    /// ("TCP header cut short (12 of 20 bytes)").
+    Malformed(String),
+}
+
+/// Reads a frame's headers; `None` when it is neither IP nor ARP or is malformed.
 pub fn summarize(f: &Frame) -> Option<Summary> {
-    let packet = SlicedPacket::from_ethernet(&f.data).ok()?;
+    decode(f).ok()
+}
+
+/// Reads a frame's headers, or says why it cannot: no byte of any frame, however cut or
+/// garbled, makes it panic.
+pub fn decode(f: &Frame) -> Result<Summary, Undecoded> {
+    let packet = SlicedPacket::from_ethernet(&f.data)
+        .map_err(|error| Undecoded::Malformed(malformed(&error)))?;
+    let Some(net) = packet.net.as_ref() else {
+        let ether_type = packet.payload_ether_type().map_or(0, |t| t.0);
+        return Err(Undecoded::Foreign(format!(
+            "not IP or ARP (ethertype 0x{ether_type:04x})"
+        )));
+    };
     let transport = packet.transport.as_ref();
-    match packet.net.as_ref()? {
-        NetSlice::Arp(arp) => summarize_arp(arp),
+    match net {
+        NetSlice::Arp(arp) => decode_arp(arp),
         NetSlice::Ipv4(ip) => {
             let header = ip.header();
-            let (src, dst) = (
+            let ends = (
                 header.source_addr().into(),
                 header.destination_addr().into(),
             );
-            Some(summarize_ip(
-                src,
-                dst,
-                ip.payload().payload.len(),
-                transport,
-            ))
+            let first = header.fragments_offset().value() == 0;
+            Ok(decode_ip(ends, ip.payload(), first, transport))
         }
         NetSlice::Ipv6(ip) => {
             let header = ip.header();
-            let (src, dst) = (
+            let ends = (
                 header.source_addr().into(),
                 header.destination_addr().into(),
             );
-            Some(summarize_ip(
-                src,
-                dst,
-                ip.payload().payload.len(),
-                transport,
-            ))
+            // The offset is in the fragment header, one of the extension headers.
+            let first = !ip.extensions().clone().into_iter().any(|ext| match ext {
+                Ipv6ExtensionSlice::Fragment(frag) => frag.fragment_offset().value() != 0,
+                _ => false,
+            });
+            Ok(decode_ip(ends, ip.payload(), first, transport))
         }
     }
 }
 
-fn summarize_arp(arp: &ArpPacketSlice) -> Option<Summary> {
+/// What etherparse found wrong, in a few words for a tcpdump line: which header, and how
+/// much of it was there.
+fn malformed(error: &SliceError) -> String {
+    let header = match error {
+        SliceError::Len(len) => {
+            return format!(
+                "{} cut short ({} of {} bytes)",
+                len.layer, len.len, len.required_len
+            );
+        }
+        SliceError::LinuxSll(_) => "Linux cooked header",
+        SliceError::Macsec(_) => "MACsec header",
+        SliceError::Ip(_) => "IP header",
+        SliceError::Ipv4(_) => "IPv4 header",
+        SliceError::Ipv6(_) => "IPv6 header",
+        SliceError::Ipv4Exts(_) => "IPv4 extension header",
+        SliceError::Ipv6Exts(_) => "IPv6 extension header",
+        SliceError::Tcp(_) => "TCP header",
+    };
+    format!("bad {header}")
+}
+
+fn decode_arp(arp: &ArpPacketSlice) -> Result<Summary, Undecoded> {
     // Only ARP for IPv4 over Ethernet exists in a run; anything else is not worth a line.
-    let arp4 = arp.to_packet().try_eth_ipv4().ok()?;
-    Some(Summary {
-        proto: Proto::Arp,
-        src: Ipv4Addr::from(arp4.sender_ipv4).into(),
-        dst: Ipv4Addr::from(arp4.target_ipv4).into(),
-        src_port: None,
-        dst_port: None,
-        tcp: None,
-        payload_len: arp.slice().len(),
-        icmp: None,
+    let Ok(arp4) = arp.to_packet().try_eth_ipv4() else {
+        return Err(Undecoded::Foreign(
+            "ARP, not for IPv4 over Ethernet".to_string(),
+        ));
+    };
+    Ok(Summary {
         arp: Some(ArpInfo {
             request: arp4.operation == ArpOperation::REQUEST,
             sender_mac: arp4.sender_mac,
         }),
+        ..Summary::new(
+            Proto::Arp,
+            (
+                Ipv4Addr::from(arp4.sender_ipv4).into(),
+                Ipv4Addr::from(arp4.target_ipv4).into(),
+            ),
+            arp.slice().len(),
+        )
     })
 }
 
-fn summarize_ip(
-    src: IpAddr,
-    dst: IpAddr,
-    ip_payload_len: usize,
+/// An IP datagram, or a fragment of one. etherparse reads no transport header in a fragment,
+/// so the first fragment's is read here, as tcpdump does; a later fragment has none.
+fn decode_ip(
+    ends: (IpAddr, IpAddr),
+    payload: &IpPayloadSlice,
+    first: bool,
     transport: Option<&TransportSlice>,
 ) -> Summary {
-    let mut s = Summary {
-        proto: Proto::Other,
-        src,
-        dst,
-        src_port: None,
-        dst_port: None,
-        tcp: None,
-        payload_len: ip_payload_len,
-        icmp: None,
-        arp: None,
-    };
+    let number = payload.ip_number.0;
+    let mut s = Summary::new(Proto::Other(number), ends, payload.payload.len());
+    if !payload.fragmented {
+        read_transport(&mut s, transport);
+    } else if first {
+        read_transport(&mut s, first_fragment_transport(payload).as_ref());
+        // A UDP datagram's length is in its header; the fragment holds only part of it.
+        if let (Proto::Udp, Ok(udp)) = (s.proto, UdpSlice::from_slice_lax(payload.payload)) {
+            s.payload_len = usize::from(udp.length()).saturating_sub(UdpHeader::LEN);
+        }
+    } else {
+        s.proto = Proto::Fragment(number);
+    }
+    s
+}
+
+/// The transport header at the start of a first fragment, read as much as it is there.
+fn first_fragment_transport<'a>(payload: &IpPayloadSlice<'a>) -> Option<TransportSlice<'a>> {
+    let data = payload.payload;
+    match payload.ip_number {
+        IpNumber::TCP => TcpSlice::from_slice(data).ok().map(TransportSlice::Tcp),
+        IpNumber::UDP => UdpSlice::from_slice_lax(data).ok().map(TransportSlice::Udp),
+        IpNumber::ICMP => Icmpv4Slice::from_slice(data)
+            .ok()
+            .map(TransportSlice::Icmpv4),
+        IpNumber::IPV6_ICMP => Icmpv6Slice::from_slice(data)
+            .ok()
+            .map(TransportSlice::Icmpv6),
+        _ => None,
+    }
+}
+
+fn read_transport(s: &mut Summary, transport: Option<&TransportSlice>) {
     match transport {
         Some(TransportSlice::Tcp(tcp)) => {
             s.proto = Proto::Tcp;
@@ -217,9 +293,26 @@ fn summarize_ip(
             s.payload_len = icmp.payload().len();
             s.icmp = Some(icmpv6_info(icmp));
         }
+        // IGMP and the rest stay `Other`, shown by their protocol number.
         _ => {}
     }
-    s
+}
+
+impl Summary {
+    /// A summary of a frame with no ports, TCP, ICMP or ARP details yet.
+    fn new(proto: Proto, (src, dst): (IpAddr, IpAddr), payload_len: usize) -> Summary {
+        Summary {
+            proto,
+            src,
+            dst,
+            src_port: None,
+            dst_port: None,
+            tcp: None,
+            payload_len,
+            icmp: None,
+            arp: None,
+        }
+    }
 }
 
 pub(super) fn proto_of(ip_number: IpNumber) -> Proto {
@@ -228,7 +321,7 @@ pub(super) fn proto_of(ip_number: IpNumber) -> Proto {
         IpNumber::UDP => Proto::Udp,
         IpNumber::ICMP => Proto::Icmp,
         IpNumber::IPV6_ICMP => Proto::Icmp6,
-        _ => Proto::Other,
+        other => Proto::Other(other.0),
     }
 }
 

@@ -125,7 +125,7 @@ impl Summary {
                 None => Kind::Icmp,
             },
             Proto::Arp => Kind::Arp,
-            Proto::Other => Kind::Other,
+            Proto::Other(_) | Proto::Fragment(_) => Kind::Other,
         }
     }
 

@@ -22,7 +22,7 @@ mod tcpdump;
 mod testing;
 
 pub use diagram::diagram;
-pub use frame::{ArpInfo, Frame, Proto, Summary, TcpFlags, TcpInfo, summarize};
+pub use frame::{ArpInfo, Frame, Proto, Summary, TcpFlags, TcpInfo, Undecoded, decode, summarize};
 pub use icmp::{IcmpInfo, Quoted, Unreachable};
 pub use kind::Kind;
 pub use pcap::write_pcap;

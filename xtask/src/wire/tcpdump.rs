@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::frame::{ArpInfo, Frame, Proto, Summary, TcpInfo, summarize};
+use super::frame::{ArpInfo, Frame, Proto, Summary, TcpInfo, Undecoded, decode};
 use super::icmp::{IcmpInfo, Quoted, Unreachable};
 
 /// tcpdump's line format, with the per-connection state its relative sequence numbers need.
@@ -32,9 +32,17 @@ impl Tcpdump {
     /// `ISN+1`, ..., so two runs print the same text (bar the ephemeral ports).
     pub fn line(&mut self, f: &Frame, stable: bool) -> String {
         let time = time_text(f.time, stable);
-        match summarize(f) {
-            Some(s) => format!("{time} {}", self.describe(&s, stable)),
-            None => format!("{time} frame not IP or ARP, length {}", f.data.len()),
+        let (len, host, iface) = (f.data.len(), &f.host, &f.iface);
+        // A frame that cannot be read still gets its line, saying where it was captured, so a
+        // garbled frame is seen rather than silently missing.
+        match decode(f) {
+            Ok(s) => format!("{time} {}", self.describe(&s, stable)),
+            Err(Undecoded::Foreign(what)) => {
+                format!("{time} frame on {host} {iface}: {what}, length {len}")
+            }
+            Err(Undecoded::Malformed(what)) => {
+                format!("{time} malformed frame on {host} {iface}: {what}, length {len}")
+            }
         }
     }
 
@@ -48,10 +56,15 @@ impl Tcpdump {
             self.tcp_text(s, tcp, stable)
         } else if let Some(icmp) = &s.icmp {
             icmp_text(s.proto, icmp)
-        } else if s.proto == Proto::Udp {
-            format!("UDP, length {}", s.payload_len)
         } else {
-            format!("ip-proto, length {}", s.payload_len)
+            match s.proto {
+                Proto::Udp => format!("UDP, length {}", s.payload_len),
+                // As `tcpdump -n`: a protocol it does not read by its number, with the length;
+                // a later fragment by its protocol's number alone (its length is the IP one).
+                Proto::Fragment(number) => format!("ip-proto-{number}"),
+                Proto::Other(number) => format!("ip-proto-{number} {}", s.payload_len),
+                _ => format!("length {}", s.payload_len),
+            }
         };
         format!("{ip} {src} > {dst}: {body}")
     }
@@ -210,7 +223,7 @@ mod tests {
 
     use super::*;
     use crate::wire::testing::*;
-    use crate::wire::{Kind, Proto};
+    use crate::wire::{Kind, Proto, summarize};
 
     #[test]
     fn tcpdump_numbers_a_connection_as_tcpdump_does() {

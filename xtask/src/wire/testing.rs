@@ -24,7 +24,10 @@ pub(crate) fn frame(micros: u64, data: Vec<u8>) -> Frame {
 }
 
 /// A TCP segment; `flags` holds tcpdump's letters (S, F, R, P) and `ack` sets ACK.
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a segment is written as tcpdump reads it: time, ends, flags, numbers, window, data"
+)]
 pub(crate) fn tcp(
     micros: u64,
     from: ([u8; 4], u16),
