@@ -327,6 +327,8 @@ pub(super) fn proto_of(ip_number: IpNumber) -> Proto {
 
 #[cfg(test)]
 mod tests {
+    use etherparse::EtherType;
+
     use super::*;
     use crate::wire::testing::*;
 
@@ -340,5 +342,71 @@ mod tests {
         assert_eq!(tcp.flags.tcpdump(), "P.");
         assert_eq!(s.payload_len, 6);
         assert!(summarize(&frame(0, vec![0; 10])).is_none());
+    }
+
+    #[test]
+    fn a_udp_datagram_is_read_with_its_ports_and_length() {
+        let s = decode(&udp_and_port_unreachable()[0]).unwrap();
+        assert_eq!(s.proto, Proto::Udp);
+        assert_eq!((s.src_port, s.dst_port), (Some(CPORT), Some(SPORT)));
+        assert_eq!(s.payload_len, b"hello".len());
+        assert_eq!((s.tcp, s.icmp, s.arp), (None, None, None));
+    }
+
+    #[test]
+    fn the_first_fragment_carries_the_ports_and_the_whole_datagrams_length() {
+        let frames = fragmented_udp();
+        let first = decode(&frames[0]).unwrap();
+        assert_eq!(first.proto, Proto::Udp);
+        assert_eq!((first.src_port, first.dst_port), (Some(CPORT), Some(SPORT)));
+        assert_eq!(first.payload_len, 3000);
+        for later in &frames[1..] {
+            let s = decode(later).unwrap();
+            assert_eq!(s.proto, Proto::Fragment(17));
+            assert_eq!((s.src_port, s.dst_port), (None, None));
+            assert_eq!((s.src, s.dst), (IpAddr::from(CLIENT), IpAddr::from(SERVER)));
+        }
+    }
+
+    #[test]
+    fn a_protocol_the_lessons_do_not_read_is_kept_by_its_number() {
+        let s = decode(&frame(0, fragment(IpNumber::GRE, 0, false, &[0; 12]))).unwrap();
+        assert_eq!((s.proto, s.payload_len), (Proto::Other(47), 12));
+    }
+
+    #[test]
+    fn cut_frames_say_which_header_was_cut_and_by_how_much() {
+        let malformed = |data: Vec<u8>| match decode(&frame(0, data)) {
+            Err(Undecoded::Malformed(what)) => what,
+            other => panic!("not malformed: {other:?}"),
+        };
+        assert_eq!(
+            malformed(vec![0; 10]),
+            "Ethernet 2 header cut short (10 of 14 bytes)"
+        );
+        let mut syn = conversation()[0].data.clone();
+        syn.truncate(14 + 20 + 12);
+        assert_eq!(malformed(syn), "IPv4 packet cut short (32 of 40 bytes)");
+        let short_tcp = fragment(IpNumber::TCP, 0, false, &[0; 12]);
+        assert_eq!(
+            malformed(short_tcp),
+            "TCP header cut short (12 of 20 bytes)"
+        );
+        // Version 1 in the version field: no IPv4 header at all.
+        assert_eq!(
+            malformed(ethernet(EtherType::IPV4, &[0x15; 40])),
+            "bad IPv4 header"
+        );
+    }
+
+    #[test]
+    fn a_frame_of_another_protocol_is_foreign_not_malformed() {
+        let lldp = ethernet(EtherType(0x88cc), &[0; 46]);
+        assert_eq!(
+            decode(&frame(0, lldp)),
+            Err(Undecoded::Foreign(
+                "not IP or ARP (ethertype 0x88cc)".to_string()
+            ))
+        );
     }
 }

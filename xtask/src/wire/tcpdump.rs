@@ -219,7 +219,9 @@ fn arp_text(s: &Summary, arp: &ArpInfo) -> String {
 mod tests {
     use std::net::IpAddr;
 
-    use etherparse::{ArpEthIpv4Packet, ArpOperation, Icmpv4Type, PacketBuilder, icmpv4};
+    use etherparse::{
+        ArpEthIpv4Packet, ArpOperation, EtherType, Icmpv4Type, IpNumber, PacketBuilder, icmpv4,
+    };
 
     use super::*;
     use crate::wire::testing::*;
@@ -406,5 +408,54 @@ mod tests {
         assert_eq!(s.kind(), Kind::Icmp);
         assert!(s.matches(Kind::Icmp) && !s.matches(Kind::IcmpPortUnreachable));
         assert_eq!(s.icmp.unwrap().quoted, None);
+    }
+
+    #[test]
+    fn fragments_print_as_tcpdump_n_prints_them() {
+        assert_eq!(
+            lines(&fragmented_udp(), false),
+            [
+                "0.000010 IP 192.0.2.1.45678 > 192.0.2.2.9877: UDP, length 3000",
+                "0.000011 IP 192.0.2.1 > 192.0.2.2: ip-proto-17",
+                "0.000012 IP 192.0.2.1 > 192.0.2.2: ip-proto-17",
+            ]
+        );
+        let gre = frame(5, fragment(IpNumber::GRE, 0, false, &[0; 12]));
+        assert_eq!(
+            Tcpdump::default().line(&gre, false),
+            "0.000005 IP 192.0.2.1 > 192.0.2.2: ip-proto-47 12"
+        );
+    }
+
+    #[test]
+    fn a_malformed_frame_gets_a_line_that_says_so_and_where_it_was_seen() {
+        let mut cut = conversation()[3].data.clone();
+        cut.truncate(40);
+        assert_eq!(
+            Tcpdump::default().line(&frame(1000, cut), false),
+            "0.001000 malformed frame on client eth0: IPv4 packet cut short (26 of 46 bytes), \
+             length 40"
+        );
+        assert_eq!(
+            Tcpdump::default().line(&frame(0, vec![0xff; 3]), true),
+            "N.NNNNNN malformed frame on client eth0: Ethernet 2 header cut short (3 of 14 bytes), \
+             length 3"
+        );
+        let lldp = frame(0, ethernet(EtherType(0x88cc), &[0; 46]));
+        assert_eq!(
+            Tcpdump::default().line(&lldp, true),
+            "N.NNNNNN frame on client eth0: not IP or ARP (ethertype 0x88cc), length 60"
+        );
+    }
+
+    #[test]
+    fn a_malformed_frame_between_segments_leaves_the_numbering_alone() {
+        let mut frames = conversation()[..4].to_vec();
+        let mut cut = frames[3].data.clone();
+        cut.truncate(50);
+        frames.insert(3, frame(500, cut));
+        let lines = lines(&frames, false);
+        assert!(lines[3].contains("malformed frame"), "{}", lines[3]);
+        assert!(lines[4].contains("seq 1:7, ack 1,"), "{}", lines[4]);
     }
 }

@@ -1,9 +1,13 @@
 //! Hand-built frames for the wire's tests, made with etherparse's builder: a client and a
-//! server, a whole TCP conversation, a UDP datagram and the ICMP error answering it.
+//! server, a whole TCP conversation, a UDP datagram and the ICMP error answering it, a UDP
+//! datagram too big for one frame, and frames of no protocol the lessons read.
 
 use std::time::Duration;
 
-use etherparse::{Icmpv4Type, PacketBuilder, icmpv4};
+use etherparse::{
+    EtherType, Ethernet2Header, Icmpv4Type, IpFragOffset, IpNumber, Ipv4Header, PacketBuilder,
+    UdpHeader, icmpv4,
+};
 
 use super::{Frame, Tcpdump};
 
@@ -110,4 +114,60 @@ pub(crate) fn udp_and_port_unreachable() -> Vec<Frame> {
         data
     };
     vec![frame(10, udp), frame(40, icmp)]
+}
+
+/// An Ethernet frame (all-zero addresses, as on lo) of `ether_type` carrying `payload`.
+pub(crate) fn ethernet(ether_type: EtherType, payload: &[u8]) -> Vec<u8> {
+    let mut data = Vec::new();
+    Ethernet2Header {
+        source: [0; 6],
+        destination: [0; 6],
+        ether_type,
+    }
+    .write(&mut data)
+    .unwrap();
+    data.extend_from_slice(payload);
+    data
+}
+
+/// One IPv4 fragment from the client to the server of a datagram of protocol `ip_number`:
+/// `payload` is its part of the datagram, starting `offset` bytes in (a multiple of 8).
+pub(crate) fn fragment(ip_number: IpNumber, offset: u16, more: bool, payload: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(payload.len()).unwrap();
+    let mut ip = Ipv4Header::new(len, 64, ip_number, CLIENT, SERVER).unwrap();
+    ip.identification = 4242;
+    ip.more_fragments = more;
+    ip.fragment_offset = IpFragOffset::try_new(offset / 8).unwrap();
+    let mut data = Vec::new();
+    ip.write(&mut data).unwrap();
+    data.extend_from_slice(payload);
+    ethernet(EtherType::IPV4, &data)
+}
+
+/// A UDP datagram of 3000 bytes from the client to the server, cut in three fragments as on
+/// an Ethernet of MTU 1500: 1480 bytes of datagram (its header and 1472 of data), 1480, 48.
+pub(crate) fn fragmented_udp() -> Vec<Frame> {
+    let data = [7u8; 3000];
+    let mut datagram = Vec::new();
+    UdpHeader::without_ipv4_checksum(CPORT, SPORT, data.len())
+        .unwrap()
+        .write(&mut datagram)
+        .unwrap();
+    datagram.extend_from_slice(&data);
+    let parts = [
+        (0, 1480, true),
+        (1480, 2960, true),
+        (2960, datagram.len(), false),
+    ];
+    parts
+        .iter()
+        .zip(10..)
+        .map(|((start, end, more), micros)| {
+            let offset = u16::try_from(*start).unwrap();
+            frame(
+                micros,
+                fragment(IpNumber::UDP, offset, *more, &datagram[*start..*end]),
+            )
+        })
+        .collect()
 }
