@@ -14,6 +14,8 @@
 
 mod diagram;
 mod frame;
+#[cfg(test)]
+mod hostile;
 mod icmp;
 mod kind;
 mod pcap;

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use etherparse::{
-    EtherType, Ethernet2Header, Icmpv4Type, IpFragOffset, IpNumber, Ipv4Header, PacketBuilder,
-    UdpHeader, icmpv4,
+    ArpEthIpv4Packet, ArpOperation, EtherType, Ethernet2Header, Icmpv4Type, IpFragOffset, IpNumber,
+    Ipv4Header, PacketBuilder, UdpHeader, icmpv4,
 };
 
 use super::{Frame, Tcpdump};
@@ -169,5 +169,55 @@ pub(crate) fn fragmented_udp() -> Vec<Frame> {
                 fragment(IpNumber::UDP, offset, *more, &datagram[*start..*end]),
             )
         })
+        .collect()
+}
+
+/// One frame of each other kind a run shows: an ARP request, a ping, an IPv6 SYN, and a
+/// router's ICMP host unreachable quoting only the IP header and 8 bytes of a SYN.
+pub(crate) fn others() -> Vec<Frame> {
+    let mut arp = Vec::new();
+    let request = ArpEthIpv4Packet {
+        operation: ArpOperation::REQUEST,
+        sender_mac: [2, 0, 0, 0, 0, 1],
+        sender_ipv4: CLIENT,
+        target_mac: [0; 6],
+        target_ipv4: SERVER,
+    };
+    PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [0xff; 6])
+        .arp(request.into())
+        .write(&mut arp)
+        .unwrap();
+    let mut ping = Vec::new();
+    PacketBuilder::ethernet2([0; 6], [0; 6])
+        .ipv4(CLIENT, SERVER, 64)
+        .icmpv4_echo_request(7, 1)
+        .write(&mut ping, &[0; 56])
+        .unwrap();
+    let lo = std::net::Ipv6Addr::LOCALHOST.octets();
+    let mut syn6 = Vec::new();
+    PacketBuilder::ethernet2([0; 6], [0; 6])
+        .ipv6(lo, lo, 64)
+        .tcp(CPORT, SPORT, CISN, 65476)
+        .syn()
+        .write(&mut syn6, b"")
+        .unwrap();
+    let mut quoted = Vec::new();
+    PacketBuilder::ipv4(CLIENT, [192, 0, 2, 200], 64)
+        .tcp(CPORT, SPORT, CISN, 64240)
+        .syn()
+        .write(&mut quoted, b"")
+        .unwrap();
+    quoted.truncate(20 + 8);
+    let mut unreachable = Vec::new();
+    PacketBuilder::ethernet2([0; 6], [0; 6])
+        .ipv4([192, 0, 2, 254], CLIENT, 64)
+        .icmpv4(Icmpv4Type::DestinationUnreachable(
+            icmpv4::DestUnreachableHeader::Host,
+        ))
+        .write(&mut unreachable, &quoted)
+        .unwrap();
+    [arp, ping, syn6, unreachable]
+        .into_iter()
+        .map(|data| frame(0, data))
         .collect()
 }
