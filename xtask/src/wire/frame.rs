@@ -119,7 +119,8 @@ pub struct Summary {
     pub dst_port: Option<u16>,
     pub tcp: Option<TcpInfo>,
     /// Bytes of data after the TCP or UDP header (for ICMP after its 8-byte header, for ARP
-    /// the ARP message, for other IP protocols the IP payload).
+    /// the ARP message, for other IP protocols and later fragments the IP payload). For the
+    /// first fragment of a UDP datagram, the whole datagram's data, as its header says.
     pub payload_len: usize,
     pub icmp: Option<IcmpInfo>,
     pub arp: Option<ArpInfo>,

@@ -10,7 +10,12 @@
 //! - `kind.rs`: the packet kinds scenarios and narrations name ("SYN", "ICMP", ...);
 //! - `tcpdump.rs`: tcpdump's one-line format;
 //! - `diagram.rs`: the time-sequence diagram;
-//! - `pcap.rs`: the pcap file.
+//! - `pcap.rs`: the pcap file;
+//! - `testing.rs` and `hostile.rs` (tests only): hand-built frames, and the property tests
+//!   that feed everything above garbled ones.
+//!
+//! A frame that cannot be read is never dropped: `decode` says why (`Undecoded`), and its
+//! tcpdump line says so.
 
 mod diagram;
 mod frame;
