@@ -347,4 +347,15 @@ mod tests {
         many.push(tcp(9, port(2000), S, "S", CISN, None, 64240, b""));
         assert_eq!(diagram(&many, false, 80), super::tests::lines(&many, false));
     }
+
+    #[test]
+    fn a_fragmented_datagram_is_one_arrow_with_its_whole_length() {
+        let lines = diagram(&fragmented_udp(), false, 80);
+        assert_eq!(lines.len(), 3, "{lines:#?}");
+        assert!(
+            lines[2].contains(" UDP 3000 ") && lines[2].contains("->|"),
+            "{}",
+            lines[2]
+        );
+    }
 }
