@@ -68,14 +68,20 @@ pub fn run(args: Args) -> ExitCode {
 /// Print the grade; the exit status says whether every task is done.
 fn finish(args: &Args, grade: &Grade) -> ExitCode {
     if args.json {
-        println!("{}", serde_json::to_string_pretty(grade).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(grade).unwrap_or_default()
+        );
     } else {
         println!();
         for line in grade.lines(args.hint) {
             println!("{line}");
         }
         if !grade.all_done() && !args.hint {
-            println!("(`cargo xtask check {} --hint` says why each open task matters)", grade.lesson);
+            println!(
+                "(`cargo xtask check {} --hint` says why each open task matters)",
+                grade.lesson
+            );
         }
     }
     if grade.all_done() {
@@ -109,7 +115,11 @@ fn check_once(args: &Args, scenario: &Scenario, file: &Path) -> Result<Grade, Ex
         Err(BuildError::Interrupted) => return Err(ExitCode::from(130)),
         Err(e) => {
             eprintln!("error: {e}");
-            return Ok(Grade::no_build(lesson, grade_tasks(&tasks, None), e.to_string()));
+            return Ok(Grade::no_build(
+                lesson,
+                grade_tasks(&tasks, None),
+                e.to_string(),
+            ));
         }
     };
     let own = own_programs(scenario, &own_dir, &exercise::programs(lesson));

@@ -14,22 +14,6 @@ pub const KIND: Kind = Kind {
     parse,
 };
 
-/// The packets a `packet` condition can name, as the narrations name them.
-const PACKET_KINDS: &[&str] = &[
-    "SYN",
-    "SYN-ACK",
-    "FIN",
-    "RST",
-    "ACK",
-    "data",
-    "UDP",
-    "ICMP",
-    "ICMP port unreachable",
-    "ICMP host unreachable",
-    "ICMP net unreachable",
-    "ARP",
-];
-
 #[derive(Debug)]
 struct Packet {
     kind: wire::Kind,
@@ -41,16 +25,7 @@ struct Packet {
 
 fn parse(k: &Keys) -> Result<Cond, String> {
     let name = k.subject_text()?;
-    let kind = PACKET_KINDS
-        .contains(&name.as_str())
-        .then(|| wire::Kind::from_name(&name))
-        .flatten()
-        .ok_or_else(|| {
-            format!(
-                "`{name}` is not a packet kind ({})",
-                PACKET_KINDS.join(", ")
-            )
-        })?;
+    let kind = name.parse::<wire::Kind>()?;
     Ok(Box::new(Packet {
         kind,
         from: k.host("from")?,

@@ -77,12 +77,6 @@ impl Kind {
             Kind::Other => "other",
         }
     }
-
-    /// The kind a scenario names, or None: what `str::parse` does, for the engine's code
-    /// that still holds the name as a string. It goes when the engine holds a `Kind`.
-    pub fn from_name(name: &str) -> Option<Kind> {
-        name.parse().ok()
-    }
 }
 
 /// A kind from its name, exactly as `Kind::name` writes it: case matters, and no space is
@@ -202,7 +196,7 @@ mod tests {
             "ICMP port unreachable".parse(),
             Ok(Kind::IcmpPortUnreachable)
         );
-        assert_eq!(Kind::from_name("SYN-ACK"), Some(Kind::SynAck));
+        assert_eq!("SYN-ACK".parse(), Ok(Kind::SynAck));
         let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
         let unique: std::collections::HashSet<&str> = names.iter().copied().collect();
         assert_eq!(

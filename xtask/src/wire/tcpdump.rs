@@ -305,7 +305,7 @@ mod tests {
         );
         let icmp = summarize(&frames[1]).unwrap();
         assert_eq!(icmp.kind(), Kind::IcmpPortUnreachable);
-        assert!(icmp.matches(Kind::from_name("ICMP").unwrap()));
+        assert!(icmp.matches("ICMP".parse::<Kind>().unwrap()));
         assert!(!icmp.matches(Kind::Udp));
         let quoted = icmp.icmp.unwrap().quoted.unwrap();
         assert_eq!(quoted.proto, Proto::Udp);

@@ -36,7 +36,10 @@ pub(super) fn run(args: &Args, scenario: &Scenario, file: &Path, copy: &Path) ->
             Err(code) if INTERRUPTED.load(Ordering::SeqCst) => return code,
             Err(code) => code,
         };
-        println!("\nwatching exercises/{}: save a file to check again; q or Ctrl-C stops", args.lesson);
+        println!(
+            "\nwatching exercises/{}: save a file to check again; q or Ctrl-C stops",
+            args.lesson
+        );
         match wait(&mut inotify) {
             Woken::Saved => continue,
             Woken::Quit => return last,
@@ -93,7 +96,8 @@ fn wait(inotify: &mut Inotify) -> Woken {
 }
 
 fn ready(fd: &PollFd) -> bool {
-    fd.revents().is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
+    fd.revents()
+        .is_some_and(|r| r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
 }
 
 /// One key from the terminal.
