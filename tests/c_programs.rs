@@ -98,7 +98,6 @@ fn the_c_fixtures_compile_with_every_variant() {
 }
 
 #[test]
-#[ignore = "needs run --program"]
 fn tcpserv01_in_c_passes_ch5_fork_server() {
     let tmp = TempDir::new();
     let server = cc(&tmp.0, "tcpserv01", &[], "tcpserv01");
@@ -108,7 +107,6 @@ fn tcpserv01_in_c_passes_ch5_fork_server() {
 }
 
 #[test]
-#[ignore = "needs run --program"]
 fn tcpserv01_in_c_without_the_parents_close_fails_as_the_rust_change_does() {
     let tmp = TempDir::new();
     let server = cc(&tmp.0, "tcpserv01", &["LACKS_PARENT_CLOSE"], "tcpserv01");
@@ -118,7 +116,6 @@ fn tcpserv01_in_c_without_the_parents_close_fails_as_the_rust_change_does() {
 }
 
 #[test]
-#[ignore = "needs run --program"]
 fn tcpserv04_in_c_passes_ch5_sigchld() {
     let tmp = TempDir::new();
     let server = cc(&tmp.0, "tcpserv04", &[], "tcpserv04");
@@ -128,7 +125,6 @@ fn tcpserv04_in_c_passes_ch5_sigchld() {
 }
 
 #[test]
-#[ignore = "needs run --program"]
 fn tcpserv04_in_c_without_wnohang_fails_as_the_rust_change_does() {
     let tmp = TempDir::new();
     let server = cc(&tmp.0, "tcpserv04", &["NO_WNOHANG"], "tcpserv04");
@@ -140,7 +136,6 @@ fn tcpserv04_in_c_without_wnohang_fails_as_the_rust_change_does() {
 /// tcpserv02's handler in tcpserv04's place: one `wait` per SIGCHLD leaves zombies when
 /// children end together (§5.10); some check of the scenario says so.
 #[test]
-#[ignore = "needs run --program"]
 fn tcpserv04_in_c_with_a_single_wait_fails_ch5_sigchld() {
     let tmp = TempDir::new();
     let server = cc(&tmp.0, "tcpserv04", &["SINGLE_WAIT"], "tcpserv04");

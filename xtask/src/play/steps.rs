@@ -139,8 +139,9 @@ fn one<W: Write>(
     }
     let mark = run.progs.log.lock().map_or(0, |l| l.len());
     run.step_frames = run.frames_now();
-    let wait = run.fit_conditions(&step.wait);
     let acted = run.act(step, p);
+    // After the action: a program it started in a lesson's place is known by then.
+    let wait = run.fit_conditions(&step.wait);
     let (view, waited) = match acted {
         Ok(()) => run.wait(&wait, step.timeout)?,
         Err(_) => (run.view(), Vec::new()),
