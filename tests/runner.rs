@@ -1134,3 +1134,85 @@ wait = [{ unix = "CONNECTED", count = 2 }]
         .any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
     assert!(!real, "the real folder shows in stable mode: {stdout}");
 }
+
+/// A student who edits a lesson's taught line must see what the edit does: a guard whose line
+/// is no longer in the code is one line of note, never a reason to refuse the run.
+#[test]
+fn a_guarded_line_that_was_edited_is_a_note_and_the_run_goes_on() {
+    let path = scenario_file(&format!(
+        "{SERVER_STEP}{}",
+        r#"
+[[guard]]
+file = "src/bin/tcpserv04.rs"
+line = "a line a student has rewritten"
+change = "anything else"
+why = "for the test"
+"#
+    ));
+    let out = xtask()
+        .args(["run", "ch5-sigchld", "--port", "0", "--scenario"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("guard 1: `a line a student has rewritten` is not in src/bin/tcpserv04.rs"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+}
+
+/// `--keep-going` plays the steps after a failed one, with their checks; the run still fails.
+#[test]
+fn keep_going_plays_the_rest_after_a_failed_step() {
+    let path = scenario_file(&format!(
+        "{SERVER_STEP}{}",
+        r#"
+[[step]]
+say = "a claim that does not hold"
+expect = [{ zombies = 3, of = "serv" }]
+
+[[step]]
+say = "the step after it"
+expect = [{ running = "serv" }]
+"#
+    ));
+    let report = TempFile(path.with_extension("json"));
+    let out = xtask()
+        .args([
+            "run",
+            "ch5-sigchld",
+            "--port",
+            "0",
+            "--keep-going",
+            "--scenario",
+        ])
+        .arg(&path)
+        .arg("--report")
+        .arg(&report.0)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("Step 3/3") && stdout.contains("✓ serv is still running"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("step(s) 2 of 3 failed"), "{stdout}");
+    let report = xtask::play::Report::read(&report.0).expect("a report");
+    assert_eq!(report.steps.len(), 3);
+    assert_eq!(report.first_failed_step(), Some(2));
+}
+
+/// `--from` past the last step is a usage mistake that says how many steps there are.
+#[test]
+fn from_past_the_last_step_says_how_many_there_are() {
+    xtask()
+        .args(["run", "ch5-zombie", "--from", "99"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--from 99: the lesson has 3 steps",
+        ));
+}
