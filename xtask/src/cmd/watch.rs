@@ -18,15 +18,14 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use crate::kernel::sockdiag::Diag;
 use crate::kernel::{HostView, Snapshot, SockRow};
 use crate::net::ns::Ns;
-use crate::play::OneKey;
-use crate::show::Printer;
+use crate::show::term::{self, OneKey};
+use crate::show::{ColorChoice, Printer};
 use crate::supervise::{self, INTERRUPTED};
 
 #[derive(clap::Args)]
-#[group(required = true, multiple = true)]
 pub struct Args {
     /// Show the processes with a socket on this port (and their children), and its sockets
-    #[arg(long)]
+    #[arg(long, required_unless_present_any = ["pid", "run"])]
     port: Option<u16>,
     /// Show this process and all its descendants, and their sockets
     #[arg(long)]
@@ -34,6 +33,10 @@ pub struct Args {
     /// Attach to a running lesson: the runner's PID, which `cargo xtask run` prints
     #[arg(long, conflicts_with_all = ["port", "pid"])]
     run: Option<i32>,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces
+    /// it), always or never
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    color: ColorChoice,
 }
 
 /// A host of a running lesson: its namespace (kept open) and a socket-table reader in it.
@@ -92,7 +95,8 @@ pub fn run(args: Args) -> ExitCode {
     supervise::catch_signals();
     let tty = std::io::stdout().is_terminal();
     // Each frame is drawn into a buffer, then over the last one in place: no flicker.
-    let mut p = Printer::new(Vec::new(), tty, false, args.port.unwrap_or(0));
+    let colour = term::wants_colour(args.color);
+    let mut p = Printer::new(Vec::new(), colour, false, args.port.unwrap_or(0));
     let attached = match args.run.map(attach) {
         Some(Ok(hosts)) => hosts,
         Some(Err(e)) => {

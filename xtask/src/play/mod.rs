@@ -16,6 +16,7 @@ use crate::net::lab::Lab;
 use crate::net::ns::HostSpec;
 use crate::scenario::{Action, Cond, Scenario, Side, SigIs, Step, View as Show};
 use crate::show::Printer;
+use crate::show::term::OneKey;
 use crate::supervise::{Ending, INTERRUPTED, Programs};
 
 /// How a run ended.
@@ -257,37 +258,6 @@ fn jump(here: usize) -> Prompt {
             _ => Prompt::Restart(here),
         },
         _ => Prompt::Quit,
-    }
-}
-
-/// The terminal in one-key mode (no line editing, no echo) while it exists; as it was after.
-/// Ctrl-C still sends SIGINT (ISIG stays on). None when standard input is not a terminal.
-pub struct OneKey {
-    saved: nix::sys::termios::Termios,
-}
-
-impl OneKey {
-    pub fn start() -> Option<OneKey> {
-        use nix::sys::termios::{FlushArg, LocalFlags, SetArg, tcflush, tcgetattr, tcsetattr};
-        let stdin = std::io::stdin();
-        let saved = tcgetattr(&stdin).ok()?;
-        let mut raw = saved.clone();
-        raw.local_flags
-            .remove(LocalFlags::ICANON | LocalFlags::ECHO);
-        raw.control_chars[nix::libc::VMIN] = 1;
-        raw.control_chars[nix::libc::VTIME] = 0;
-        // TCSAFLUSH: keys typed while the last step ran are discarded, not taken as answers.
-        tcsetattr(&stdin, SetArg::TCSAFLUSH, &raw).ok()?;
-        let _ = tcflush(&stdin, FlushArg::TCIFLUSH);
-        Some(OneKey { saved })
-    }
-}
-
-impl Drop for OneKey {
-    fn drop(&mut self) {
-        let stdin = std::io::stdin();
-        let _ =
-            nix::sys::termios::tcsetattr(&stdin, nix::sys::termios::SetArg::TCSANOW, &self.saved);
     }
 }
 

@@ -3,18 +3,24 @@
 //!
 //! Everything reads as plain text, so that a transcript pasted into a note or a chat says the
 //! same: a row's first column is `+` (new since the previous step), `-` (gone; shown once more),
-//! `~` (its STAT or TCP state changed) or blank. Colour is added only on a terminal, and never
-//! when NO_COLOR is set (no-color.org).
+//! `~` (its STAT or TCP state changed) or blank. Colour is added as [`term`] decides.
 //!
 //! In stable mode (for the course notes), PIDs become p1, p2, ... in the order they appear, the
 //! runner's PID p0, the scenario's port 9877, other ports e1, e2, ..., and timings N.NN, so that
 //! a transcript does not change from run to run.
 
+pub mod term;
+
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
+
+use anstyle::Style;
 
 use crate::kernel::{ProcRow, Signals, Snapshot, SockRow, UnixRow};
 use crate::supervise::Line;
+use term::palette;
+
+pub use term::ColorChoice;
 
 /// At most this many lines of one program's output are shown per step.
 const MAX_OUTPUT: usize = 12;
@@ -60,9 +66,8 @@ enum Mark {
 }
 
 impl<W: Write> Printer<W> {
-    /// Colour as `wants_colour` decides for `--color auto`; placeholders when `stable`.
-    pub fn new(out: W, is_terminal: bool, stable: bool, port: u16) -> Printer<W> {
-        let color = wants_colour(ColorChoice::Auto, is_terminal);
+    /// Colour when `color`; placeholders when `stable`.
+    pub fn new(out: W, color: bool, stable: bool, port: u16) -> Printer<W> {
         let stable = stable.then(Stable::default);
         let mut p = Printer {
             out,
@@ -82,13 +87,10 @@ impl<W: Write> Printer<W> {
 
     /// A printer for standard output, coloured as `choice` and the conventions say.
     pub fn stdout(stable: bool, port: u16, choice: ColorChoice) -> Printer<std::io::Stdout> {
-        let out = std::io::stdout();
-        let tty = out.is_terminal();
-        let mut p = Printer::new(out, tty, stable, port);
-        p.color = wants_colour(choice, tty);
+        let mut p = Printer::new(std::io::stdout(), term::wants_colour(choice), stable, port);
         // A transcript for the notes must not depend on the terminal it was made in.
         if !stable {
-            p.width = terminal_width(tty);
+            p.width = term::width();
         }
         p
     }
@@ -138,7 +140,7 @@ impl<W: Write> Printer<W> {
     }
 
     pub fn step_header(&mut self, n: usize, total: usize, say: &str) {
-        let head = self.paint("1", &format!("── Step {n}/{total} ──"));
+        let head = self.paint(palette::HEADING, &format!("── Step {n}/{total} ──"));
         let _ = writeln!(self.out, "\n{head}");
         let lines = match self.width {
             Some(w) => rewrap(say, w),
@@ -504,9 +506,9 @@ impl<W: Write> Printer<W> {
         // A failure is never cut: it says what was expected and seen.
         let line = if ok {
             let line = self.fit(&format!("  ✓ {what}"));
-            self.paint("32", &line)
+            self.paint(palette::NEW, &line)
         } else {
-            self.paint("31", &format!("  ✗ {what}"))
+            self.paint(palette::GONE, &format!("  ✗ {what}"))
         };
         let _ = writeln!(self.out, "{line}");
     }
@@ -520,9 +522,9 @@ impl<W: Write> Printer<W> {
         };
         let text = text.replace("{secs}", &secs);
         let line = if ok {
-            self.paint("32", &text)
+            self.paint(palette::NEW, &text)
         } else {
-            self.paint("31", &text)
+            self.paint(palette::GONE, &text)
         };
         let _ = writeln!(self.out, "\n{line}");
     }
@@ -553,11 +555,11 @@ impl<W: Write> Printer<W> {
                 }
             }
             let (sign, colour) = match mark {
-                Mark::New => ("+", "32"),
-                Mark::Gone => ("-", "31"),
-                Mark::Changed => ("~", "33"),
-                Mark::Same if i == 0 => (" ", "1"),
-                Mark::Same => (" ", ""),
+                Mark::New => ("+", palette::NEW),
+                Mark::Gone => ("-", palette::GONE),
+                Mark::Changed => ("~", palette::CHANGED),
+                Mark::Same if i == 0 => (" ", palette::HEADING),
+                Mark::Same => (" ", Style::new()),
             };
             let line = self.fit(&format!(" {sign} {line}"));
             let line = self.paint(colour, &line);
@@ -565,12 +567,8 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.color && !code.is_empty() {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+    fn paint(&self, style: Style, text: &str) -> String {
+        term::paint(self.color, style, text)
     }
 
     fn pid(&mut self, pid: i32) -> String {
@@ -646,29 +644,6 @@ impl<W: Write> Printer<W> {
     }
 }
 
-/// The width to fit: COLUMNS when set to a number (the shell sets it for a terminal, and a
-/// user can set it for a projector), else the terminal's own; none when not on a terminal.
-fn terminal_width(tty: bool) -> Option<usize> {
-    if let Some(n) = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse::<usize>().ok())
-    {
-        return Some(n.max(40));
-    }
-    if !tty {
-        return None;
-    }
-    let mut size = nix::libc::winsize {
-        ws_row: 0,
-        ws_col: 0,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCGWINSZ writes one struct winsize to the pointer, which points at `size`.
-    let ok = unsafe { nix::libc::ioctl(1, nix::libc::TIOCGWINSZ, &mut size) } == 0;
-    (ok && size.ws_col > 0).then_some(usize::from(size.ws_col).max(40))
-}
-
 /// A narration's paragraphs (blank-line separated) refilled to `width` columns.
 fn rewrap(text: &str, width: usize) -> Vec<String> {
     let mut out = Vec::new();
@@ -689,30 +664,6 @@ fn rewrap(text: &str, width: usize) -> Vec<String> {
         out.push(line);
     }
     out
-}
-
-/// `--color`: auto (the conventions below), always or never.
-#[derive(Clone, Copy, Debug, PartialEq, clap::ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
-/// Whether to colour, by the conventions clap and most tools follow: `--color always|never`
-/// decides; otherwise NO_COLOR, when set and not empty, means none (no-color.org);
-/// CLICOLOR_FORCE, when set and not 0, means colour even into a pipe; TERM=dumb means none;
-/// and else colour only on a terminal.
-pub fn wants_colour(choice: ColorChoice, is_terminal: bool) -> bool {
-    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto if set("NO_COLOR").is_some() => false,
-        ColorChoice::Auto if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") => true,
-        ColorChoice::Auto if std::env::var_os("TERM").is_some_and(|t| t == "dumb") => false,
-        ColorChoice::Auto => is_terminal,
-    }
 }
 
 impl Printer<Vec<u8>> {
