@@ -176,7 +176,7 @@ fn diff_with_the_lessons_reversed_shows_the_reversed_diff() {
 }
 
 /// A server is diffed against a server and a client against a client, never across: by the
-/// arguments each takes (DESIGN.md's contracts), which their names follow.
+/// arguments each takes (the contracts in xtask/ARCHITECTURE.md), which their names follow.
 #[test]
 fn diff_pairs_programs_by_role() {
     let role = |path: &str| {

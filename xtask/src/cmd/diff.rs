@@ -7,8 +7,8 @@
 //! lesson's step. A program that is mostly new, or has no program of its role before it, is only
 //! named. A program whose header names its ancestor (`//! Changes from tcpserv04: ...`, or
 //! `from ch5-fork-server's tcpcli01`) is shown against that one, however much it changed: the
-//! author's word beats the count of lines. With one lesson named, a is the lesson before it in course order; the first lesson has
-//! none, and its programs are all new. With a later than b, the diff goes backwards: each program
+//! author's word beats the count of lines. With one lesson named, a is the lesson before it in
+//! course order; the first lesson has none, and its programs are all new. With a later than b, the diff goes backwards: each program
 //! of b against its closest in a and the lessons between, so the lines b lacks show as removed.
 
 use std::io::Write;
@@ -40,8 +40,9 @@ struct Program {
     text: String,
 }
 
-/// What a program is, by the arguments it takes (the contracts of DESIGN.md): a server takes
-/// `ServerArgs`, a client `ClientArgs`. A program is only diffed against one of its own role.
+/// What a program is, by the arguments it takes (the contracts in xtask/ARCHITECTURE.md): a
+/// server takes `ServerArgs`, a client `ClientArgs`. A program is only diffed against one of its
+/// own role.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Role {
     Server,
