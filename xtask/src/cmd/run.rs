@@ -151,6 +151,7 @@ pub fn run(args: Args) -> ExitCode {
         },
     };
     let mut printer = Printer::<std::io::Stdout>::stdout(args.stable, port, args.color);
+    printer.run_dir(&play::run_dir());
     let s = &scenario.lesson;
     printer.line(&format!(
         "{} · {} · UNP §{}",
