@@ -67,7 +67,7 @@ fn diff_between_successive_lessons_is_short() {
         String::from_utf8(xtask().arg("list").output().expect("list").stdout).expect("utf-8");
     let order: Vec<&str> = lessons
         .lines()
-        .filter_map(|l| l.split_whitespace().next())
+        .filter_map(|l| l.split_whitespace().nth(1))
         .collect();
     for pair in order.windows(2) {
         // A lesson that only replays earlier programs on other hosts (ch5-host-crash, ...) has
@@ -133,6 +133,81 @@ fn diff_rejects_an_unknown_lesson_and_the_same_lesson_twice_with_exit_2() {
         .stderr(predicate::str::contains("named twice"));
 }
 
+/// A lesson mistyped, in other letters or by its topic alone gets a suggestion from every
+/// command that takes one, and exit 2.
+#[test]
+fn every_command_that_takes_a_lesson_says_which_one_was_meant() {
+    let cases: [&[&str]; 5] = [
+        &["diff", "ch5-sigchl"],
+        &["run", "ch5-SIGCHLD"],
+        &["run", "sigchld"],
+        &["diff", "ch5-fork-server", "SigChild"],
+        &["guard", "--list", "sigchld"],
+    ];
+    for args in cases {
+        xtask()
+            .args(args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("did you mean ch5-sigchld?"));
+    }
+    xtask()
+        .args(["run", "host"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "did you mean ch5-host-crash, ch5-host-reboot or ch5-host-shutdown?",
+        ));
+}
+
+/// `list` numbers the lessons as the course notes are numbered, and its columns line up
+/// however long a section is (`§6.3-6.7, 6.10`).
+#[test]
+fn list_numbers_the_lessons_in_aligned_columns() {
+    let out = xtask().arg("list").output().expect("list");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let notes = Path::new(env!("CARGO_MANIFEST_DIR")).join("course-notes");
+    for (i, line) in text.lines().enumerate() {
+        let mut words = line.split_whitespace();
+        let (n, lesson) = (
+            words.next().expect("a number"),
+            words.next().expect("a name"),
+        );
+        assert_eq!(n, (i + 1).to_string(), "{text}");
+        let note = notes.join(format!("{:02}-{lesson}.md", i + 1));
+        assert!(note.is_file(), "{} is lesson {n}'s note", note.display());
+    }
+    let column = |l: &str, at: &dyn Fn(&str) -> usize| l[..at(l)].chars().count();
+    let section = |l: &str| l.find('§').expect("a section");
+    let summary = |l: &str| {
+        let after = section(l) + l[section(l)..].find("  ").expect("a summary");
+        after + l[after..].find(|c: char| c != ' ').expect("a summary")
+    };
+    for at in [&section as &dyn Fn(&str) -> usize, &summary] {
+        let columns: Vec<usize> = text.lines().map(|l| column(l, at)).collect();
+        assert!(columns.windows(2).all(|w| w[0] == w[1]), "{text}");
+    }
+}
+
+/// Usage lines name the command as typed, `cargo xtask ...`, and `run --help` names every key
+/// of step mode.
+#[test]
+fn help_says_cargo_xtask_and_names_every_step_key() {
+    let out = xtask().args(["run", "--help"]).output().expect("help");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("Usage: cargo xtask run"), "{text}");
+    for key in ["Enter", "q quits", "r replays", "b goes back", "j jumps"] {
+        assert!(text.contains(key), "{key}: {text}");
+    }
+    let out = xtask().args(["watch", "--help"]).output().expect("help");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("Usage: cargo xtask watch"), "{text}");
+    assert!(text.contains("--color <WHEN>"), "{text}");
+}
+
 #[test]
 fn diff_of_the_first_lesson_says_it_has_no_ancestor() {
     xtask()
@@ -192,7 +267,7 @@ fn diff_pairs_programs_by_role() {
     };
     let lessons =
         String::from_utf8(xtask().arg("list").output().expect("list").stdout).expect("utf-8");
-    for lesson in lessons.lines().filter_map(|l| l.split_whitespace().next()) {
+    for lesson in lessons.lines().filter_map(|l| l.split_whitespace().nth(1)) {
         let out = xtask().args(["diff", lesson]).output().expect("diff");
         assert!(out.status.success(), "{lesson}");
         let text = String::from_utf8(out.stdout).expect("utf-8");

@@ -65,19 +65,19 @@ impl Role {
 
 pub fn run(args: Args) -> ExitCode {
     let order: Vec<String> = lessons::all().into_iter().map(|(l, _)| l.name).collect();
-    let position = |name: &str| order.iter().position(|l| l == name);
+    let found = |name: &str| lessons::find(name, &order);
     // `diff <b>` means `diff <the lesson before b> <b>`.
-    let (a, b) = match &args.b {
-        Some(b) => (position(&args.a).ok_or(&args.a), position(b).ok_or(b)),
-        None => match position(&args.a) {
-            Some(0) => return first_lesson(&order[0]),
-            Some(j) => (Ok(j - 1), Ok(j)),
-            None => (Err(&args.a), Err(&args.a)),
-        },
+    let found = match &args.b {
+        Some(b) => found(&args.a).and_then(|a| Ok((a, found(b)?))),
+        None => found(&args.a).map(|j| (j.saturating_sub(1), j)),
     };
-    let (a, b) = match (a, b) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(name), _) | (_, Err(name)) => return unknown(name),
+    let (a, b) = match found {
+        Ok((_, 0)) if args.b.is_none() => return first_lesson(&order[0]),
+        Ok(pair) => pair,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
     if a == b {
         eprintln!(
@@ -153,14 +153,6 @@ fn closest(candidates: &[Program], program: &Program) -> Option<(usize, Counts)>
         .filter(|(_, c)| c.role == program.role)
         .map(|(i, c)| (i, counts(c, program)))
         .min_by_key(|(_, n)| n.changes())
-}
-
-fn unknown(name: &str) -> ExitCode {
-    eprintln!(
-        "error: no lesson named `{name}`; the lessons are:\n{}",
-        lessons::list()
-    );
-    ExitCode::from(2)
 }
 
 impl Program {

@@ -43,7 +43,9 @@ pub struct Args {
     /// Play this scenario file instead of the lesson's own
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
-    /// Wait for a key before each step (q quits), for walking a class through it
+    /// Wait for a key before each step, for walking a class through it: Enter (or any key)
+    /// runs the step, q quits, r replays the run up to this step, b goes back one step, j jumps
+    /// to a step (its number typed, then Enter); keys typed while a step runs are discarded
     #[arg(long)]
     step: bool,
     /// Start showing at step N: the steps before it are played, unseen, to reach its state
@@ -64,17 +66,15 @@ const NOT_RUN: u8 = 3;
 pub fn run(args: Args) -> ExitCode {
     let all = lessons::all();
     let names: Vec<String> = all.iter().map(|(l, _)| l.name.clone()).collect();
-    let Some(lesson) = all.into_iter().find(|(l, _)| l.name == args.lesson) else {
-        let hint = match lessons::closest(&args.lesson, &names) {
-            Some(near) => format!("did you mean {near}? "),
-            None => String::new(),
-        };
-        eprintln!(
-            "error: no lesson named `{}`; {hint}the lessons are:\n{}",
-            args.lesson,
-            lessons::list()
-        );
-        return ExitCode::from(2);
+    let lesson = match lessons::find(&args.lesson, &names) {
+        Ok(i) => all
+            .into_iter()
+            .nth(i)
+            .expect("find gives an index of the list"),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
     let loaded = match &args.scenario {
         Some(path) => Scenario::load(path),
