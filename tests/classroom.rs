@@ -133,6 +133,35 @@ fn diff_rejects_an_unknown_lesson_and_the_same_lesson_twice_with_exit_2() {
         .stderr(predicate::str::contains("named twice"));
 }
 
+/// A lesson that only replays earlier programs says so and names them; a program that is neither
+/// a server nor a client, and names no ancestor, is new rather than a diff against an
+/// unrelated program.
+#[test]
+fn diff_names_what_a_lesson_without_programs_plays_and_new_programs_as_new() {
+    xtask()
+        .args(["diff", "ch5-host-crash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "ch5-host-crash has no programs of its own: it plays tcpserv04 (ch5-sigchld) and \
+             tcpcli01 (ch5-fork-server).",
+        ));
+    let out = xtask()
+        .args(["diff", "ch5-signals"])
+        .output()
+        .expect("diff");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        text.contains("new: crates/ch5-signals/src/bin/signalbasic.rs"),
+        "{text}"
+    );
+    assert!(!text.contains("getpeer"), "{text}");
+    assert!(
+        text.contains("+++ crates/ch5-signals/src/bin/signalmask.rs"),
+        "its header names signalbasic: {text}"
+    );
+}
+
 /// A lesson mistyped, in other letters or by its topic alone gets a suggestion from every
 /// command that takes one, and exit 2.
 #[test]

@@ -7,9 +7,13 @@
 //! lesson's step. A program that is mostly new, or has no program of its role before it, is only
 //! named. A program whose header names its ancestor (`//! Changes from tcpserv04: ...`, or
 //! `from ch5-fork-server's tcpcli01`) is shown against that one, however much it changed: the
-//! author's word beats the count of lines. With one lesson named, a is the lesson before it in
-//! course order; the first lesson has none, and its programs are all new. With a later than b, the diff goes backwards: each program
-//! of b against its closest in a and the lessons between, so the lines b lacks show as removed.
+//! author's word beats the count of lines. A program that is neither a server nor a client
+//! (signalbasic, unixbind) is shown only against the ancestor its header names, else as new. A
+//! lesson with no programs of its own says which programs it plays.
+//!
+//! With one lesson named, a is the lesson before it in course order; the first lesson has none,
+//! and its programs are all new. With a later than b, the diff goes backwards: each program of b
+//! against its closest in a and the lessons between, so the lines b lacks show as removed.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -95,7 +99,11 @@ pub fn run(args: Args) -> ExitCode {
     let mut candidates: Vec<Program> = (from..=a).flat_map(|i| programs(&order[i])).collect();
     let color = term::wants_colour(args.color);
     let mut out = std::io::stdout().lock();
-    for program in programs(&order[b]) {
+    let shown = programs(&order[b]);
+    if shown.is_empty() {
+        return plays_others(&order[b]);
+    }
+    for program in shown {
         let named = declared(&candidates, &program);
         let closest = named.or_else(|| closest(&candidates, &program));
         let shared = closest.map_or(0, |(_, n)| n.same);
@@ -127,6 +135,25 @@ fn first_lesson(lesson: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// A lesson with no programs of its own (ch4-connect-errors, the host lessons) plays earlier
+/// lessons' programs in new situations: say so, and name them with their lessons.
+fn plays_others(lesson: &str) -> ExitCode {
+    let played: Vec<String> = started_order(lesson)
+        .into_iter()
+        .map(|p| match lessons::package_of(&p) {
+            Some(from) => format!("{p} ({from})"),
+            None => p,
+        })
+        .collect();
+    let plays = match played.as_slice() {
+        [] => "no program at all".to_string(),
+        [one] => one.clone(),
+        [many @ .., last] => format!("{} and {last}", many.join(", ")),
+    };
+    println!("{lesson} has no programs of its own: it plays {plays}.");
+    ExitCode::SUCCESS
+}
+
 fn new(out: &mut impl Write, program: &Program) {
     let _ = writeln!(out, "new: {} ({} lines)\n", program.path, program.lines());
 }
@@ -145,12 +172,14 @@ fn declared(candidates: &[Program], program: &Program) -> Option<(usize, Counts)
     Some((i, counts(&candidates[i], program)))
 }
 
-/// The candidate of `program`'s role it differs least from, with the counts of the diff.
+/// The candidate of `program`'s role it differs least from, with the counts of the diff. A
+/// program of no role (signalbasic, unixbind) has no such kin: only the ancestor its header
+/// names is its own, and without one it is new, however many `use` lines it shares with another.
 fn closest(candidates: &[Program], program: &Program) -> Option<(usize, Counts)> {
     candidates
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.role == program.role)
+        .filter(|(_, c)| c.role == program.role && c.role != Role::Other)
         .map(|(i, c)| (i, counts(c, program)))
         .min_by_key(|(_, n)| n.changes())
 }
