@@ -605,6 +605,42 @@ fn a_lesson_fits_an_80_column_projector() {
     );
 }
 
+/// At 80 columns a socket row keeps its program's name whole: the addresses give way.
+#[test]
+fn a_socket_row_at_80_columns_keeps_its_program() {
+    let out = xtask()
+        .args(["run", "ch5-host-crash", "--packets", "none"])
+        .env("COLUMNS", "80")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.contains(" tcp ")).collect();
+    assert!(!rows.is_empty(), "{stdout}");
+    for row in rows {
+        assert!(row.chars().count() <= 80, "{row}");
+        let program = row.rsplit(' ').next().unwrap_or_default();
+        assert!(
+            program.ends_with("/tcpserv04") || program.ends_with("/tcpcli01") || program == "-",
+            "{row}"
+        );
+    }
+}
+
+/// A lesson without servers is told nothing about a port or sockets it does not have.
+#[test]
+fn a_lesson_without_servers_names_no_port_and_no_missing_socket() {
+    let out = xtask().args(["run", "ch5-zombie"]).output().expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("One host, its loopback only.\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("9877"), "{stdout}");
+    assert!(!stdout.contains("(no socket to show)"), "{stdout}");
+}
+
 /// Colour follows the conventions: on a terminal by default; never with TERM=dumb, with
 /// NO_COLOR set to anything but the empty string, or with `--color never`.
 #[test]

@@ -64,84 +64,31 @@ const HOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
 const NOT_RUN: u8 = 3;
 
 pub fn run(args: Args) -> ExitCode {
-    let all = lessons::all();
-    let names: Vec<String> = all.iter().map(|(l, _)| l.name.clone()).collect();
-    let lesson = match lessons::find(&args.lesson, &names) {
-        Ok(i) => all
-            .into_iter()
-            .nth(i)
-            .expect("find gives an index of the list"),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let loaded = match &args.scenario {
-        Some(path) => Scenario::load(path),
-        None => lesson.1,
-    };
-    let scenario = match loaded {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let packages = match packages(&scenario) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!(
-                "error: {}: {e}",
-                args.scenario
-                    .as_ref()
-                    .unwrap_or(&lesson.0.scenario)
-                    .display()
-            );
-            return ExitCode::from(2);
-        }
+    let (names, scenario) = match lesson(&args) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     supervise::take_charge();
-    let bins = match cargo::build_lessons(&packages) {
-        Ok(dir) => dir,
-        Err(BuildError::Interrupted) => {
+    let bins = match packages(&scenario).map(|p| cargo::build_lessons(&p)) {
+        Ok(Ok(dir)) => dir,
+        Ok(Err(BuildError::Interrupted)) => {
             eprintln!("interrupted");
             return ExitCode::from(130);
         }
-        Err(e) => return fail(&e.to_string()),
+        Ok(Err(e)) => return fail(&e.to_string()),
+        Err(e) => {
+            eprintln!("error: {}: {e}", scenario_path(&args).display());
+            return ExitCode::from(2);
+        }
     };
     inherit_nothing();
     // The programs create files (a Unix-domain socket's): with the same umask on every machine
     // their permissions, which a lesson shows, are the same. 022 is the usual default.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
-    let lab = if args.host_network {
-        None
-    } else {
-        match net::own_namespaces().and_then(|()| Lab::build(&scenario.hosts)) {
-            Ok(lab) => Some(lab),
-            Err(e) => {
-                let why = match net::may_fall_back(&e) {
-                    Ok(why) => why,
-                    Err(refused) => return fail(&refused),
-                };
-                if scenario.networked() {
-                    eprintln!("not run: {} needs hosts of its own, and {why}", args.lesson);
-                    return ExitCode::from(NOT_RUN);
-                }
-                eprintln!(
-                    "note: {why}: running on this machine's network instead (a free port, \
-                     no packet capture: packet checks are not run)"
-                );
-                None
-            }
-        }
+    let lab = match network(&args, &scenario) {
+        Ok(lab) => lab,
+        Err(code) => return code,
     };
-    if args.host_network && scenario.networked() {
-        eprintln!(
-            "not run: {} has hosts of its own, which need the run's namespaces",
-            args.lesson
-        );
-        return ExitCode::from(NOT_RUN);
-    }
     let port = match (&lab, args.port) {
         (Some(_), None | Some(0)) => unp::SERV_PORT,
         (Some(_), Some(p)) => p,
@@ -152,41 +99,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let mut printer = Printer::<std::io::Stdout>::stdout(args.stable, port, args.color);
     printer.run_dir(&play::run_dir());
-    let s = &scenario.lesson;
-    printer.line(&format!(
-        "{} · {} · UNP §{}",
-        args.lesson, s.title, s.section
-    ));
-    let shown = if args.stable { unp::SERV_PORT } else { port };
-    match &lab {
-        Some(_) if scenario.networked() => {
-            let hosts: Vec<String> = scenario
-                .hosts
-                .iter()
-                .map(|h| format!("{} {}", h.name, h.addr))
-                .collect();
-            printer.line(&format!(
-                "Hosts: {}, on a switch; servers use port {shown}.",
-                hosts.join(", ")
-            ));
-        }
-        Some(_) => printer.line(&format!(
-            "One host, its loopback only; servers listen on {HOST}:{shown}."
-        )),
-        None => printer.line(&format!(
-            "On this machine's own network: servers listen on {HOST}:{shown}."
-        )),
-    }
-    if let Some(lab) = lab.as_ref().filter(|_| !args.stable) {
-        let pid = std::process::id();
-        printer.line(&format!(
-            "(The run's own network namespaces; to watch: cargo xtask watch --run {pid})"
-        ));
-        // A test hook: the tests check that none of these namespaces outlives the run.
-        if std::env::var_os("XTASK_TEST_SHOW_NAMESPACES").is_some() {
-            printer.line(&format!("namespaces: {}", lab.namespaces().join(" ")));
-        }
-    }
+    announce(&mut printer, &args, &scenario, lab.as_ref(), port);
     let setup = Setup {
         bins: &bins,
         hosts: &scenario.hosts,
@@ -195,35 +108,14 @@ pub fn run(args: Args) -> ExitCode {
         stable: args.stable,
         pcap: args.pcap.as_deref(),
         from: usize::from(args.from),
-        packets: play::PacketView::Lines,
-    };
-    let mut setup = play::Setup {
         packets: args.packets.unwrap_or(match printer.width() {
             Some(w) if w < 100 => play::PacketView::Diagram,
             _ => play::PacketView::Lines,
         }),
-        ..setup
     };
-    printer.show_hosts(scenario.hosts.len() > 1);
-    let in_namespaces = lab.is_some();
-    let mut lab = lab;
-    // `--step`'s r, b and j play the scenario again from the start, in new namespaces, and
-    // show it from the step asked for.
-    let outcome = loop {
-        let outcome = play::play(&scenario, &setup, lab.take(), &mut printer);
-        let Outcome::Restart(n) = outcome else {
-            break outcome;
-        };
-        setup.from = n;
-        if in_namespaces {
-            match Lab::build(&scenario.hosts) {
-                Ok(new) => lab = Some(new),
-                Err(e) => return fail(&format!("cannot make the run's namespaces again: {e}")),
-            }
-        }
-    };
+    let outcome = play_until_done(&scenario, setup, lab, &mut printer);
     // The course goes on: say which lesson comes next (not for a scenario file of one's own).
-    if matches!(outcome, Outcome::Passed) && args.scenario.is_none() {
+    if matches!(outcome, Ok(Outcome::Passed)) && args.scenario.is_none() {
         let next = names.iter().skip_while(|n| **n != args.lesson).nth(1);
         match next {
             Some(next) => printer.line(&format!("Next: cargo xtask run {next}")),
@@ -231,10 +123,159 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     match outcome {
-        Outcome::Passed | Outcome::Quit => ExitCode::SUCCESS,
-        Outcome::Failed => ExitCode::FAILURE,
-        Outcome::Interrupted => ExitCode::from(130),
-        Outcome::Restart(_) => unreachable!("a restart plays the scenario again"),
+        Ok(Outcome::Passed | Outcome::Quit) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::FAILURE,
+        Ok(Outcome::Interrupted) => ExitCode::from(130),
+        Ok(Outcome::Restart(_)) => unreachable!("a restart plays the scenario again"),
+        Err(e) => fail(&e),
+    }
+}
+
+/// The lessons' names in course order, and the scenario to play: the lesson's own, or the file
+/// `--scenario` names. An unknown lesson or a scenario with an error is exit 2.
+fn lesson(args: &Args) -> Result<(Vec<String>, Scenario), ExitCode> {
+    let all = lessons::all();
+    let names: Vec<String> = all.iter().map(|(l, _)| l.name.clone()).collect();
+    let (_, own) = match lessons::find(&args.lesson, &names) {
+        Ok(i) => all
+            .into_iter()
+            .nth(i)
+            .expect("find gives an index of the list"),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    let loaded = match &args.scenario {
+        Some(path) => Scenario::load(path),
+        None => own,
+    };
+    match loaded {
+        Ok(s) => Ok((names, s)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// The scenario file played: `--scenario`'s, or the lesson's own.
+fn scenario_path(args: &Args) -> PathBuf {
+    match &args.scenario {
+        Some(path) => path.clone(),
+        None => lessons::root()
+            .join("crates")
+            .join(&args.lesson)
+            .join("scenario.toml"),
+    }
+}
+
+/// The run's own network, or None for the machine's own (`--host-network`, or where
+/// namespaces cannot be made and the lesson needs no hosts of its own).
+fn network(args: &Args, scenario: &Scenario) -> Result<Option<Lab>, ExitCode> {
+    if args.host_network && scenario.networked() {
+        eprintln!(
+            "not run: {} has hosts of its own, which need the run's namespaces",
+            args.lesson
+        );
+        return Err(ExitCode::from(NOT_RUN));
+    }
+    if args.host_network {
+        return Ok(None);
+    }
+    match net::own_namespaces().and_then(|()| Lab::build(&scenario.hosts)) {
+        Ok(lab) => Ok(Some(lab)),
+        Err(e) => {
+            let why = net::may_fall_back(&e).map_err(|refused| fail(&refused))?;
+            if scenario.networked() {
+                eprintln!("not run: {} needs hosts of its own, and {why}", args.lesson);
+                return Err(ExitCode::from(NOT_RUN));
+            }
+            eprintln!(
+                "note: {why}: running on this machine's network instead (a free port, \
+                 no packet capture: packet checks are not run)"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Whether the lesson has servers: whether any program it starts is given the port. A lesson
+/// without (ch5-signals, ch5-zombie) is told nothing of ports or sockets it does not have.
+fn serves(scenario: &Scenario) -> bool {
+    scenario.steps.iter().any(|step| match &step.action {
+        Action::Start { args, .. } => args.iter().any(|a| a.contains("{port}")),
+        _ => false,
+    })
+}
+
+/// The run's first lines: the lesson, where it runs, and the port its servers use.
+fn announce<W: std::io::Write>(
+    p: &mut Printer<W>,
+    args: &Args,
+    scenario: &Scenario,
+    lab: Option<&Lab>,
+    port: u16,
+) {
+    let s = &scenario.lesson;
+    p.line(&format!(
+        "{} · {} · UNP §{}",
+        args.lesson, s.title, s.section
+    ));
+    let shown = if args.stable { unp::SERV_PORT } else { port };
+    let servers = serves(scenario);
+    p.has_servers(servers);
+    let listen = match servers {
+        true => format!("; servers listen on {HOST}:{shown}."),
+        false => ".".to_string(),
+    };
+    match lab {
+        Some(_) if scenario.networked() => {
+            let hosts: Vec<String> = scenario
+                .hosts
+                .iter()
+                .map(|h| format!("{} {}", h.name, h.addr))
+                .collect();
+            let hosts = hosts.join(", ");
+            p.line(&format!(
+                "Hosts: {hosts}, on a switch; servers use port {shown}."
+            ));
+        }
+        Some(_) => p.line(&format!("One host, its loopback only{listen}")),
+        None => p.line(&format!("On this machine's own network{listen}")),
+    }
+    if let Some(lab) = lab.filter(|_| !args.stable) {
+        let pid = std::process::id();
+        p.line(&format!(
+            "(The run's own network namespaces; to watch: cargo xtask watch --run {pid})"
+        ));
+        // A test hook: the tests check that none of these namespaces outlives the run.
+        if std::env::var_os("XTASK_TEST_SHOW_NAMESPACES").is_some() {
+            p.line(&format!("namespaces: {}", lab.namespaces().join(" ")));
+        }
+    }
+    p.show_hosts(scenario.hosts.len() > 1);
+}
+
+/// Play the scenario; `--step`'s r, b and j play it again from the start, in new namespaces,
+/// and show it from the step asked for.
+fn play_until_done<W: std::io::Write>(
+    scenario: &Scenario,
+    mut setup: Setup,
+    mut lab: Option<Lab>,
+    printer: &mut Printer<W>,
+) -> Result<Outcome, String> {
+    let in_namespaces = lab.is_some();
+    loop {
+        let outcome = play::play(scenario, &setup, lab.take(), printer);
+        let Outcome::Restart(n) = outcome else {
+            return Ok(outcome);
+        };
+        setup.from = n;
+        if in_namespaces {
+            let new = Lab::build(&scenario.hosts);
+            lab = Some(new.map_err(|e| format!("cannot make the run's namespaces again: {e}"))?);
+        }
     }
 }
 

@@ -40,6 +40,8 @@ pub struct Printer<W: Write> {
     port: u16,
     /// Whether the run has several hosts: then each row says which one.
     hosts: bool,
+    /// Whether the lesson has servers, so that an empty socket table is news.
+    servers: bool,
     /// Whether the `*` legend of the ps table has been printed.
     legend_shown: bool,
     /// `--from N`: the steps before N print nothing but a failure.
@@ -62,6 +64,7 @@ impl<W: Write> Printer<W> {
             prev: Snapshot::default(),
             port,
             hosts: false,
+            servers: true,
             legend_shown: false,
             muted: false,
             width: None,
@@ -94,6 +97,11 @@ impl<W: Write> Printer<W> {
     /// Print nothing of the steps that follow but their failures, until unmuted.
     pub fn mute(&mut self, on: bool) {
         self.muted = on;
+    }
+
+    /// Whether the lesson has servers (a port): without, an empty socket table says nothing.
+    pub fn has_servers(&mut self, on: bool) {
+        self.servers = on;
     }
 
     /// Show a HOST column in both tables (for runs with several hosts).

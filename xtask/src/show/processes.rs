@@ -35,7 +35,7 @@ impl<W: Write> Printer<W> {
         if rows.len() == 1 {
             let _ = writeln!(self.out, "  (no process to show)");
         } else {
-            self.table(&rows);
+            self.table(&rows, &[]);
             // The legend once a run: a class has read it by the second step.
             if self.legend_shown || !snap.procs.iter().any(|p| p.ppid == runner) {
                 return;

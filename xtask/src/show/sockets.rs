@@ -67,13 +67,17 @@ impl<W: Write> Printer<W> {
             ];
             rows.push((mark, cells));
         }
-        let _ = writeln!(self.out);
-        // With Unix sockets only, their table follows: "no socket" would say otherwise.
+        // With Unix sockets only, their table follows: "no socket" would say otherwise. A lesson
+        // without servers is not told every step that it has none.
         let unix = !snap.unix.is_empty() || !prev.unix.is_empty();
-        if rows.len() == 1 && old_time_waits == 0 && !unix {
-            let _ = writeln!(self.out, "  (no socket to show)");
+        if rows.len() == 1 && old_time_waits == 0 && !unix && self.servers {
+            let _ = writeln!(self.out, "\n  (no socket to show)");
         } else if rows.len() > 1 {
-            self.table(&rows);
+            let _ = writeln!(self.out);
+            // Local and Foreign Address give way first: the program's name is read whole.
+            self.table(&rows, &[4, 5]);
+        } else if old_time_waits > 0 || (unix && self.servers) {
+            let _ = writeln!(self.out);
         }
         if old_time_waits > 0 {
             let n = old_time_waits;
@@ -138,6 +142,7 @@ impl<W: Write> Printer<W> {
             rows.push((mark, cells));
         }
         let _ = writeln!(self.out);
-        self.table(&rows);
+        // A path keeps its end (its file's name) when cut.
+        self.table(&rows, &[8]);
     }
 }

@@ -44,7 +44,7 @@ impl<W: Write> Printer<W> {
         if rows.len() == 1 {
             let _ = writeln!(self.out, "  (no descriptor beyond 0, 1 and 2)");
         } else {
-            self.table(&rows);
+            self.table(&rows, &[]);
         }
     }
 
@@ -70,6 +70,6 @@ impl<W: Write> Printer<W> {
             rows.push((Mark::Same, cells));
         }
         let _ = writeln!(self.out);
-        self.table(&rows);
+        self.table(&rows, &[]);
     }
 }
