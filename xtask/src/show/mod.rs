@@ -53,6 +53,11 @@ pub struct Printer<W: Write> {
     run_dir: Option<String>,
 }
 
+/// The file in a run's folder that says which step the run shows (`3/7`), for `watch --run`.
+pub fn step_file(run_dir: &std::path::Path) -> std::path::PathBuf {
+    run_dir.join(".step")
+}
+
 impl<W: Write> Printer<W> {
     /// Colour when `color`; placeholders when `stable`.
     pub fn new(out: W, color: bool, stable: bool, port: u16) -> Printer<W> {
@@ -87,6 +92,11 @@ impl<W: Write> Printer<W> {
     /// The run's folder (`{tmp}`), which stable mode writes as a placeholder of the same length.
     pub fn run_dir(&mut self, dir: &std::path::Path) {
         self.run_dir = Some(dir.to_string_lossy().into_owned());
+    }
+
+    /// Fit lines to `width` columns (none: never cut), as [`term::width`] finds it.
+    pub fn fit_to(&mut self, width: Option<usize>) {
+        self.width = width;
     }
 
     /// The width lines are fitted to, if known.
@@ -128,6 +138,12 @@ impl<W: Write> Printer<W> {
     }
 
     pub fn step_header(&mut self, n: usize, total: usize, say: &str) {
+        // `watch --run` reads which step the run shows here. The folder goes with the run.
+        if let Some(dir) = &self.run_dir {
+            let dir = std::path::Path::new(dir);
+            let _ = std::fs::create_dir_all(dir);
+            let _ = std::fs::write(step_file(dir), format!("{n}/{total}\n"));
+        }
         let head = self.paint(palette::HEADING, &format!("── Step {n}/{total} ──"));
         let _ = writeln!(self.out, "\n{head}");
         let lines = match self.width {
