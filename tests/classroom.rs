@@ -133,6 +133,110 @@ fn diff_rejects_an_unknown_lesson_and_the_same_lesson_twice_with_exit_2() {
         .stderr(predicate::str::contains("named twice"));
 }
 
+/// A lesson that only replays earlier programs says so and names them; a program that is neither
+/// a server nor a client, and names no ancestor, is new rather than a diff against an
+/// unrelated program.
+#[test]
+fn diff_names_what_a_lesson_without_programs_plays_and_new_programs_as_new() {
+    xtask()
+        .args(["diff", "ch5-host-crash"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "ch5-host-crash has no programs of its own: it plays tcpserv04 (ch5-sigchld) and \
+             tcpcli01 (ch5-fork-server).",
+        ));
+    let out = xtask()
+        .args(["diff", "ch5-signals"])
+        .output()
+        .expect("diff");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        text.contains("new: crates/ch5-signals/src/bin/signalbasic.rs"),
+        "{text}"
+    );
+    assert!(!text.contains("getpeer"), "{text}");
+    assert!(
+        text.contains("+++ crates/ch5-signals/src/bin/signalmask.rs"),
+        "its header names signalbasic: {text}"
+    );
+}
+
+/// A lesson mistyped, in other letters or by its topic alone gets a suggestion from every
+/// command that takes one, and exit 2.
+#[test]
+fn every_command_that_takes_a_lesson_says_which_one_was_meant() {
+    let cases: [&[&str]; 5] = [
+        &["diff", "ch5-sigchl"],
+        &["run", "ch5-SIGCHLD"],
+        &["run", "sigchld"],
+        &["diff", "ch5-fork-server", "SigChild"],
+        &["guard", "--list", "sigchld"],
+    ];
+    for args in cases {
+        xtask()
+            .args(args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("did you mean ch5-sigchld?"));
+    }
+    xtask()
+        .args(["run", "host"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "did you mean ch5-host-crash, ch5-host-reboot or ch5-host-shutdown?",
+        ));
+}
+
+/// `list` numbers the lessons as the course notes are numbered, and its columns line up
+/// however long a section is (`§6.3-6.7, 6.10`).
+#[test]
+fn list_numbers_the_lessons_in_aligned_columns() {
+    let out = xtask().arg("list").output().expect("list");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let notes = Path::new(env!("CARGO_MANIFEST_DIR")).join("course-notes");
+    for (i, line) in text.lines().enumerate() {
+        let mut words = line.split_whitespace();
+        let (n, lesson) = (
+            words.next().expect("a number"),
+            words.next().expect("a name"),
+        );
+        assert_eq!(n, (i + 1).to_string(), "{text}");
+        let note = notes.join(format!("{:02}-{lesson}.md", i + 1));
+        assert!(note.is_file(), "{} is lesson {n}'s note", note.display());
+    }
+    let column = |l: &str, at: &dyn Fn(&str) -> usize| l[..at(l)].chars().count();
+    let section = |l: &str| l.find('§').expect("a section");
+    let summary = |l: &str| {
+        let after = section(l) + l[section(l)..].find("  ").expect("a summary");
+        after + l[after..].find(|c: char| c != ' ').expect("a summary")
+    };
+    for at in [&section as &dyn Fn(&str) -> usize, &summary] {
+        let columns: Vec<usize> = text.lines().map(|l| column(l, at)).collect();
+        assert!(columns.windows(2).all(|w| w[0] == w[1]), "{text}");
+    }
+}
+
+/// Usage lines name the command as typed, `cargo xtask ...`, and `run --help` names every key
+/// of step mode.
+#[test]
+fn help_says_cargo_xtask_and_names_every_step_key() {
+    let out = xtask().args(["run", "--help"]).output().expect("help");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("Usage: cargo xtask run"), "{text}");
+    for key in ["Enter", "q quits", "r replays", "b goes back", "j jumps"] {
+        assert!(text.contains(key), "{key}: {text}");
+    }
+    let out = xtask().args(["watch", "--help"]).output().expect("help");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("Usage: cargo xtask watch"), "{text}");
+    assert!(text.contains("--color <WHEN>"), "{text}");
+}
+
 #[test]
 fn diff_of_the_first_lesson_says_it_has_no_ancestor() {
     xtask()
@@ -176,7 +280,7 @@ fn diff_with_the_lessons_reversed_shows_the_reversed_diff() {
 }
 
 /// A server is diffed against a server and a client against a client, never across: by the
-/// arguments each takes (DESIGN.md's contracts), which their names follow.
+/// arguments each takes (the contracts in xtask/ARCHITECTURE.md), which their names follow.
 #[test]
 fn diff_pairs_programs_by_role() {
     let role = |path: &str| {
@@ -499,6 +603,42 @@ fn a_lesson_fits_an_80_column_projector() {
         1,
         "the legend once: {stdout}"
     );
+}
+
+/// At 80 columns a socket row keeps its program's name whole: the addresses give way.
+#[test]
+fn a_socket_row_at_80_columns_keeps_its_program() {
+    let out = xtask()
+        .args(["run", "ch5-host-crash", "--packets", "none"])
+        .env("COLUMNS", "80")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.contains(" tcp ")).collect();
+    assert!(!rows.is_empty(), "{stdout}");
+    for row in rows {
+        assert!(row.chars().count() <= 80, "{row}");
+        let program = row.rsplit(' ').next().unwrap_or_default();
+        assert!(
+            program.ends_with("/tcpserv04") || program.ends_with("/tcpcli01") || program == "-",
+            "{row}"
+        );
+    }
+}
+
+/// A lesson without servers is told nothing about a port or sockets it does not have.
+#[test]
+fn a_lesson_without_servers_names_no_port_and_no_missing_socket() {
+    let out = xtask().args(["run", "ch5-zombie"]).output().expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("One host, its loopback only.\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("9877"), "{stdout}");
+    assert!(!stdout.contains("(no socket to show)"), "{stdout}");
 }
 
 /// Colour follows the conventions: on a terminal by default; never with TERM=dumb, with

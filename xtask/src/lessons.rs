@@ -75,39 +75,99 @@ pub fn course(all: &[(Lesson, Result<Scenario, String>)]) -> Vec<crate::course::
         .collect()
 }
 
-/// `cargo xtask list`: the lessons in course order, numbered as their notes, with their
-/// sections and summaries.
+/// `cargo xtask list`: the lessons in course order, numbered as the course notes are, with
+/// their sections and summaries, in aligned columns.
 pub fn list() -> String {
+    let all = all();
+    let name_width = all.iter().map(|(l, _)| l.name.len()).max().unwrap_or(0);
+    let section = |s: &Result<Scenario, String>| match s {
+        Ok(s) => crate::course::shown_section(&s.lesson.section),
+        Err(_) => String::new(),
+    };
+    let section_width = all.iter().map(|(_, s)| section(s).chars().count()).max();
+    let section_width = section_width.unwrap_or(0);
     let mut text = String::new();
-    for (i, (lesson, scenario)) in all().into_iter().enumerate() {
+    for (i, (lesson, scenario)) in all.iter().enumerate() {
+        let (name, n) = (&lesson.name, i + 1);
         let line = match scenario {
             Ok(s) => format!(
-                "{:>2}  {:<20} {:<15} {}\n",
-                i + 1,
-                lesson.name,
-                crate::course::shown_section(&s.lesson.section),
+                "{n:>2}  {name:<name_width$}  {:<section_width$}  {}\n",
+                section(scenario),
                 s.lesson.summary
             ),
-            Err(e) => format!(
-                "{:>2}  {:<20} (scenario does not load: {e})\n",
-                i + 1,
-                lesson.name
-            ),
+            Err(e) => format!("{n:>2}  {name:<name_width$}  (scenario does not load: {e})\n"),
         };
         text.push_str(&line);
     }
     text
 }
 
-/// The name in `names` nearest to `typed` (by edit distance), if it is near enough to be what
-/// was meant: at most a third of its letters wrong.
-pub fn closest<'a>(typed: &str, names: &'a [String]) -> Option<&'a str> {
-    names
-        .iter()
-        .map(|n| (distance(typed, n), n))
-        .min()
-        .filter(|(d, n)| *d <= n.len().max(3) / 3)
-        .map(|(_, n)| n.as_str())
+/// The lesson `typed` names, as its index in `names` (the lessons in course order); else the
+/// error to print, which suggests what may have been meant. Every command that takes a lesson
+/// asks here, so that each suggests alike.
+pub fn find(typed: &str, names: &[String]) -> Result<usize, String> {
+    if let Some(i) = names.iter().position(|n| n == typed) {
+        return Ok(i);
+    }
+    let hint = match suggest(typed, names).as_slice() {
+        [] => String::new(),
+        [one] => format!("; did you mean {one}?"),
+        [many @ .., last] => format!("; did you mean {} or {last}?", many.join(", ")),
+    };
+    Err(format!(
+        "no lesson named `{typed}`{hint}\nThe lessons are:\n{}",
+        list()
+    ))
+}
+
+/// The lessons `typed` may have meant, in course order: the one it names in other letters
+/// (`ch5-SIGCHLD`), by its course number (`7`) or by its topic (`sigchld`, or `host` for each
+/// lesson on a host); else the nearest name or topic, at most a third of its letters wrong
+/// (`ch5-sigchl`, `sigchild`).
+pub fn suggest<'a>(typed: &str, names: &'a [String]) -> Vec<&'a str> {
+    let typed = typed.to_lowercase();
+    // `ch4-sigchld` names the topic in the wrong chapter: the topic is what was meant.
+    let wanted = topic(&typed);
+    let pick = |hit: &dyn Fn(&str) -> bool| -> Vec<&'a str> {
+        let names = names.iter().map(String::as_str);
+        names.filter(|n| hit(&n.to_lowercase())).collect()
+    };
+    let by_number = typed
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| names.get(n.checked_sub(1)?));
+    let found = match by_number {
+        Some(name) => vec![name.as_str()],
+        None => pick(&|n| n == typed),
+    };
+    let found = match found.is_empty() {
+        true => pick(&|n| topic(n) == wanted),
+        false => found,
+    };
+    let found = match found.is_empty() && !wanted.is_empty() {
+        true => pick(&|n| topic(n).split('-').any(|word| word == wanted)),
+        false => found,
+    };
+    if !found.is_empty() {
+        return found;
+    }
+    let near = |n: &str| {
+        let (by_name, by_topic) = (distance(&typed, n), distance(wanted, topic(n)));
+        let ok = by_name <= n.len().max(3) / 3 || by_topic <= topic(n).len().max(3) / 3;
+        ok.then_some(by_name.min(by_topic))
+    };
+    match names.iter().filter_map(|n| near(&n.to_lowercase())).min() {
+        Some(least) => pick(&|n| near(n) == Some(least)),
+        None => Vec::new(),
+    }
+}
+
+/// A lesson's topic: its name after the chapter (`sigchld` of `ch5-sigchld`).
+fn topic(name: &str) -> &str {
+    match name.split_once('-') {
+        Some((chapter, rest)) if chapter.starts_with("ch") => rest,
+        _ => name,
+    }
 }
 
 /// Levenshtein distance: the fewest single-letter insertions, deletions and substitutions
@@ -148,16 +208,52 @@ pub fn package_of(program: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn names() -> Vec<String> {
+        let names = [
+            "ch4-iterative",
+            "ch5-fork-server",
+            "ch5-sigchld",
+            "ch5-sigpipe",
+        ];
+        let hosts = ["ch5-host-crash", "ch5-host-reboot", "ch6-select-client"];
+        names.iter().chain(&hosts).map(|n| n.to_string()).collect()
+    }
+
     #[test]
     fn a_typo_finds_its_lesson_and_nonsense_finds_none() {
-        let names: Vec<String> = ["ch5-sigchld", "ch5-sigpipe", "ch4-iterative"]
-            .map(String::from)
-            .to_vec();
-        assert_eq!(closest("ch5-sigchd", &names), Some("ch5-sigchld"));
-        assert_eq!(closest("ch5-sigchild", &names), Some("ch5-sigchld"));
-        assert_eq!(closest("ch4-iterativ", &names), Some("ch4-iterative"));
-        assert_eq!(closest("hello", &names), None);
+        let names = names();
+        assert_eq!(suggest("ch5-sigchd", &names), ["ch5-sigchld"]);
+        assert_eq!(suggest("ch5-sigchild", &names), ["ch5-sigchld"]);
+        assert_eq!(suggest("ch4-iterativ", &names), ["ch4-iterative"]);
+        assert!(suggest("hello", &names).is_empty());
+        assert!(suggest("ch9-nothing-at-all", &names).is_empty());
         assert_eq!(distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn a_lesson_is_found_in_any_case_by_topic_and_by_number() {
+        let names = names();
+        assert_eq!(suggest("ch5-SIGCHLD", &names), ["ch5-sigchld"]);
+        assert_eq!(suggest("sigchld", &names), ["ch5-sigchld"]);
+        assert_eq!(suggest("SigChild", &names), ["ch5-sigchld"]);
+        assert_eq!(suggest("ch4-sigchld", &names), ["ch5-sigchld"]);
+        assert_eq!(suggest("fork", &names), ["ch5-fork-server"]);
+        assert_eq!(
+            suggest("host", &names),
+            ["ch5-host-crash", "ch5-host-reboot"]
+        );
+        assert_eq!(suggest("2", &names), ["ch5-fork-server"]);
+        assert!(suggest("0", &names).is_empty());
+    }
+
+    #[test]
+    fn find_takes_only_the_exact_name_and_says_what_was_meant() {
+        let names = names();
+        assert_eq!(find("ch5-sigpipe", &names), Ok(3));
+        let error = find("sigchld", &names).expect_err("not a lesson's name");
+        assert!(error.starts_with("no lesson named `sigchld`; did you mean ch5-sigchld?\n"));
+        let error = find("host", &names).expect_err("not a lesson's name");
+        assert!(error.contains("did you mean ch5-host-crash or ch5-host-reboot?\n"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use xtask::{cmd, lessons};
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
+    bin_name = "cargo xtask",
     about = "Play the unp-lab lessons and show the kernel's view of them"
 )]
 struct Cli {

@@ -1,4 +1,4 @@
-//! The command line every program of the course shares (DESIGN.md, "Contracts").
+//! The command line every program of the course shares (xtask/ARCHITECTURE.md, "Contracts").
 //!
 //! Servers take `--port` and `--bind`; clients take the server's address like the book's
 //! `tcpcli <IPaddress>`, plus `--port`. clap prints a usage message and exits 2 on bad arguments.

@@ -2,7 +2,7 @@
 //!
 //! The lessons call the kernel through this crate and `nix`, never through `std::net`:
 //! the standard library retries EINTR, ignores SIGPIPE and sends with MSG_NOSIGNAL,
-//! which would hide exactly what chapters 5 and 6 teach (see DESIGN.md).
+//! which would hide exactly what chapters 5 and 6 teach (see xtask/ARCHITECTURE.md).
 //!
 //! | book (lib/)          | here                         |
 //! |----------------------|------------------------------|

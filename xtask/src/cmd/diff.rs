@@ -7,16 +7,23 @@
 //! lesson's step. A program that is mostly new, or has no program of its role before it, is only
 //! named. A program whose header names its ancestor (`//! Changes from tcpserv04: ...`, or
 //! `from ch5-fork-server's tcpcli01`) is shown against that one, however much it changed: the
-//! author's word beats the count of lines. With one lesson named, a is the lesson before it in course order; the first lesson has
-//! none, and its programs are all new. With a later than b, the diff goes backwards: each program
-//! of b against its closest in a and the lessons between, so the lines b lacks show as removed.
+//! author's word beats the count of lines. A program that is neither a server nor a client
+//! (signalbasic, unixbind) is shown only against the ancestor its header names, else as new. A
+//! lesson with no programs of its own says which programs it plays.
+//!
+//! With one lesson named, a is the lesson before it in course order; the first lesson has none,
+//! and its programs are all new. With a later than b, the diff goes backwards: each program of b
+//! against its closest in a and the lessons between, so the lines b lacks show as removed.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use similar::{Algorithm, ChangeTag, DiffTag, TextDiff};
+
 use crate::lessons;
 use crate::scenario::{Action, Scenario};
+use crate::show::term::{self, ColorChoice, palette};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,17 +31,22 @@ pub struct Args {
     a: String,
     /// The later lesson
     b: Option<String>,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces
+    /// it), always or never
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    color: ColorChoice,
 }
 
-/// A program of a lesson: its path relative to the workspace, its role and its lines.
+/// A program of a lesson: its path relative to the workspace, its role and its text.
 struct Program {
     path: String,
     role: Role,
-    lines: Vec<String>,
+    text: String,
 }
 
-/// What a program is, by the arguments it takes (the contracts of DESIGN.md): a server takes
-/// `ServerArgs`, a client `ClientArgs`. A program is only diffed against one of its own role.
+/// What a program is, by the arguments it takes (the contracts in xtask/ARCHITECTURE.md): a
+/// server takes `ServerArgs`, a client `ClientArgs`. A program is only diffed against one of its
+/// own role.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Role {
     Server,
@@ -43,8 +55,8 @@ enum Role {
 }
 
 impl Role {
-    fn of(lines: &[String]) -> Role {
-        let uses = |what: &str| lines.iter().any(|l| l.contains(what));
+    fn of(text: &str) -> Role {
+        let uses = |what: &str| text.contains(what);
         if uses("ServerArgs") {
             Role::Server
         } else if uses("ClientArgs") {
@@ -57,19 +69,19 @@ impl Role {
 
 pub fn run(args: Args) -> ExitCode {
     let order: Vec<String> = lessons::all().into_iter().map(|(l, _)| l.name).collect();
-    let position = |name: &str| order.iter().position(|l| l == name);
+    let found = |name: &str| lessons::find(name, &order);
     // `diff <b>` means `diff <the lesson before b> <b>`.
-    let (a, b) = match &args.b {
-        Some(b) => (position(&args.a).ok_or(&args.a), position(b).ok_or(b)),
-        None => match position(&args.a) {
-            Some(0) => return first_lesson(&order[0]),
-            Some(j) => (Ok(j - 1), Ok(j)),
-            None => (Err(&args.a), Err(&args.a)),
-        },
+    let found = match &args.b {
+        Some(b) => found(&args.a).and_then(|a| Ok((a, found(b)?))),
+        None => found(&args.a).map(|j| (j.saturating_sub(1), j)),
     };
-    let (a, b) = match (a, b) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(name), _) | (_, Err(name)) => return unknown(name),
+    let (a, b) = match found {
+        Ok((_, 0)) if args.b.is_none() => return first_lesson(&order[0]),
+        Ok(pair) => pair,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
     };
     if a == b {
         eprintln!(
@@ -85,17 +97,21 @@ pub fn run(args: Args) -> ExitCode {
     let forwards = a < b;
     let from = if forwards { 0 } else { b + 1 };
     let mut candidates: Vec<Program> = (from..=a).flat_map(|i| programs(&order[i])).collect();
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = term::wants_colour(args.color);
     let mut out = std::io::stdout().lock();
-    for program in programs(&order[b]) {
-        let closest = declared(&candidates, &program).or_else(|| closest(&candidates, &program));
-        let shared = closest.as_ref().map_or(0, |(_, e)| e.len() - changes(e));
-        let named = declared(&candidates, &program).is_some();
+    let shown = programs(&order[b]);
+    if shown.is_empty() {
+        return plays_others(&order[b]);
+    }
+    for program in shown {
+        let named = declared(&candidates, &program);
+        let closest = named.or_else(|| closest(&candidates, &program));
+        let shared = closest.map_or(0, |(_, n)| n.same);
         match closest {
             // Under a fifth of its lines shared: a diff would be only noise, unless the program
             // names this ancestor itself. Otherwise just name it.
-            Some((base, e)) if named || shared * 5 >= program.lines.len() => {
-                print_diff(&mut out, &candidates[base], &program, &e, color)
+            Some((base, _)) if named.is_some() || shared * 5 >= program.lines() => {
+                print_diff(&mut out, &candidates[base], &program, color)
             }
             _ => new(&mut out, &program),
         }
@@ -119,52 +135,53 @@ fn first_lesson(lesson: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// A lesson with no programs of its own (ch4-connect-errors, the host lessons) plays earlier
+/// lessons' programs in new situations: say so, and name them with their lessons.
+fn plays_others(lesson: &str) -> ExitCode {
+    let played: Vec<String> = started_order(lesson)
+        .into_iter()
+        .map(|p| match lessons::package_of(&p) {
+            Some(from) => format!("{p} ({from})"),
+            None => p,
+        })
+        .collect();
+    let plays = match played.as_slice() {
+        [] => "no program at all".to_string(),
+        [one] => one.clone(),
+        [many @ .., last] => format!("{} and {last}", many.join(", ")),
+    };
+    println!("{lesson} has no programs of its own: it plays {plays}.");
+    ExitCode::SUCCESS
+}
+
 fn new(out: &mut impl Write, program: &Program) {
-    let _ = writeln!(
-        out,
-        "new: {} ({} lines)\n",
-        program.path,
-        program.lines.len()
-    );
+    let _ = writeln!(out, "new: {} ({} lines)\n", program.path, program.lines());
 }
 
 /// The candidate `program`'s header names as its ancestor (`//! Changes from NAME:`, `from
-/// LESSON's NAME:` or `from NAME (LESSON):`), with the edits between them.
-fn declared(candidates: &[Program], program: &Program) -> Option<(usize, Vec<Edit>)> {
+/// LESSON's NAME:` or `from NAME (LESSON):`), with the counts of the diff between them.
+fn declared(candidates: &[Program], program: &Program) -> Option<(usize, Counts)> {
     let header = program
-        .lines
-        .iter()
+        .text
+        .lines()
         .find_map(|l| l.strip_prefix("//! Changes from "))?;
     let words = header.split(':').next()?.split_whitespace();
     let i = words
         .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '_'))
         .find_map(|w| candidates.iter().position(|c| c.name() == w))?;
-    Some((i, edits(&candidates[i].lines, &program.lines)))
+    Some((i, counts(&candidates[i], program)))
 }
 
-/// The candidate of `program`'s role it differs least from, with the edits between them.
-fn closest(candidates: &[Program], program: &Program) -> Option<(usize, Vec<Edit>)> {
+/// The candidate of `program`'s role it differs least from, with the counts of the diff. A
+/// program of no role (signalbasic, unixbind) has no such kin: only the ancestor its header
+/// names is its own, and without one it is new, however many `use` lines it shares with another.
+fn closest(candidates: &[Program], program: &Program) -> Option<(usize, Counts)> {
     candidates
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.role == program.role)
-        .map(|(i, c)| (i, edits(&c.lines, &program.lines)))
-        .min_by_key(|(_, e)| changes(e))
-}
-
-fn changes(edits: &[Edit]) -> usize {
-    edits
-        .iter()
-        .filter(|e| !matches!(e, Edit::Same(..)))
-        .count()
-}
-
-fn unknown(name: &str) -> ExitCode {
-    eprintln!(
-        "error: no lesson named `{name}`; the lessons are:\n{}",
-        lessons::list()
-    );
-    ExitCode::from(2)
+        .filter(|(_, c)| c.role == program.role && c.role != Role::Other)
+        .map(|(i, c)| (i, counts(c, program)))
+        .min_by_key(|(_, n)| n.changes())
 }
 
 impl Program {
@@ -172,6 +189,10 @@ impl Program {
     fn name(&self) -> &str {
         let file = self.path.rsplit('/').next().unwrap_or(&self.path);
         file.strip_suffix(".rs").unwrap_or(file)
+    }
+
+    fn lines(&self) -> usize {
+        self.text.lines().count()
     }
 }
 
@@ -205,15 +226,11 @@ fn programs(lesson: &str) -> Vec<Program> {
     files
         .into_iter()
         .map(|f| {
-            let lines: Vec<String> = std::fs::read_to_string(&f)
-                .unwrap_or_default()
-                .lines()
-                .map(String::from)
-                .collect();
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
             Program {
                 path: relative(&f),
-                role: Role::of(&lines),
-                lines,
+                role: Role::of(&text),
+                text,
             }
         })
         .collect()
@@ -246,110 +263,74 @@ fn relative(path: &Path) -> String {
         .to_string()
 }
 
-/// One line of a diff: kept (with its line numbers in a and b), removed, or added.
+/// What the diff from `a` to `b` keeps, adds and removes, in lines.
 #[derive(Clone, Copy)]
-enum Edit {
-    Same(usize, usize),
-    Del(usize),
-    Add(usize),
+struct Counts {
+    same: usize,
+    added: usize,
+    removed: usize,
 }
 
-/// The shortest edit from `a` to `b`, by longest common subsequence.
-fn edits(a: &[String], b: &[String]) -> Vec<Edit> {
-    let (n, m) = (a.len(), b.len());
-    // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
+impl Counts {
+    fn changes(self) -> usize {
+        self.added + self.removed
+    }
+}
+
+/// The shortest edit from `a`'s lines to `b`'s (Myers).
+fn text_diff<'a>(a: &'a Program, b: &'a Program) -> TextDiff<'a, 'a, 'a, str> {
+    TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .diff_lines(a.text.as_str(), b.text.as_str())
+}
+
+/// How many lines the diff from `a` to `b` keeps, adds and removes.
+fn counts(a: &Program, b: &Program) -> Counts {
+    let mut n = Counts {
+        same: 0,
+        added: 0,
+        removed: 0,
+    };
+    for op in text_diff(a, b).ops() {
+        let (tag, old, new) = op.as_tag_tuple();
+        match tag {
+            DiffTag::Equal => n.same += old.len(),
+            DiffTag::Delete => n.removed += old.len(),
+            DiffTag::Insert => n.added += new.len(),
+            DiffTag::Replace => (n.removed, n.added) = (n.removed + old.len(), n.added + new.len()),
         }
     }
-    let (mut i, mut j, mut out) = (0, 0, Vec::new());
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            out.push(Edit::Same(i, j));
-            (i, j) = (i + 1, j + 1);
-        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out.push(Edit::Del(i)); // removals first, as diff -u prints them
-            i += 1;
-        } else {
-            out.push(Edit::Add(j));
-            j += 1;
-        }
-    }
-    out
+    n
 }
 
 /// Lines of context around each change, as `diff -u` shows.
 const CONTEXT: usize = 3;
 
-fn print_diff(out: &mut impl Write, a: &Program, b: &Program, edits: &[Edit], color: bool) {
-    let changed: Vec<usize> = (0..edits.len())
-        .filter(|&k| !matches!(edits[k], Edit::Same(..)))
-        .collect();
-    let (adds, dels) = edits.iter().fold((0, 0), |(ad, de), e| match e {
-        Edit::Add(_) => (ad + 1, de),
-        Edit::Del(_) => (ad, de + 1),
-        Edit::Same(..) => (ad, de),
-    });
-    let paint = |code: &str, text: String| {
-        if color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text
-        }
-    };
-    let _ = writeln!(out, "{}", paint("1", format!("--- {}", a.path)));
+/// `a` to `b` as `diff -u` prints it, with the count of lines added and removed on the `+++`
+/// line.
+fn print_diff(out: &mut impl Write, a: &Program, b: &Program, color: bool) {
+    let n = counts(a, b);
+    let paint = |style, text: String| term::paint(color, style, &text);
     let _ = writeln!(
         out,
         "{}",
-        paint("1", format!("+++ {}    (+{adds} -{dels})", b.path))
+        paint(palette::HEADING, format!("--- {}", a.path))
     );
-    if changed.is_empty() {
+    let plus = format!("+++ {}    (+{} -{})", b.path, n.added, n.removed);
+    let _ = writeln!(out, "{}", paint(palette::HEADING, plus));
+    if n.changes() == 0 {
         let _ = writeln!(out, "(no change)");
         return;
     }
-    // Group the changes into hunks whose contexts touch.
-    let mut hunks: Vec<(usize, usize)> = Vec::new();
-    for &k in &changed {
-        let (start, end) = (
-            k.saturating_sub(CONTEXT),
-            (k + CONTEXT + 1).min(edits.len()),
-        );
-        match hunks.last_mut() {
-            Some(last) if start <= last.1 => last.1 = end,
-            _ => hunks.push((start, end)),
-        }
-    }
-    for (start, end) in hunks {
-        let part = &edits[start..end];
-        let first_a = part.iter().find_map(|e| match e {
-            Edit::Same(i, _) | Edit::Del(i) => Some(*i),
-            Edit::Add(_) => None,
-        });
-        let first_b = part.iter().find_map(|e| match e {
-            Edit::Same(_, j) | Edit::Add(j) => Some(*j),
-            Edit::Del(_) => None,
-        });
-        let len_a = part.iter().filter(|e| !matches!(e, Edit::Add(_))).count();
-        let len_b = part.iter().filter(|e| !matches!(e, Edit::Del(_))).count();
-        let at =
-            |first: Option<usize>, len: usize| first.map_or(0, |f| f + 1).max(usize::from(len > 0));
-        let header = format!(
-            "@@ -{},{len_a} +{},{len_b} @@",
-            at(first_a, len_a),
-            at(first_b, len_b)
-        );
-        let _ = writeln!(out, "{}", paint("36", header));
-        for e in part {
-            let line = match *e {
-                Edit::Same(i, _) => format!(" {}", a.lines[i]),
-                Edit::Del(i) => paint("31", format!("-{}", a.lines[i])),
-                Edit::Add(j) => paint("32", format!("+{}", b.lines[j])),
+    let diff = text_diff(a, b);
+    for hunk in diff.unified_diff().context_radius(CONTEXT).iter_hunks() {
+        let _ = writeln!(out, "{}", paint(palette::HUNK, hunk.header().to_string()));
+        for change in hunk.iter_changes() {
+            let text = change.value().trim_end_matches('\n');
+            let line = match change.tag() {
+                ChangeTag::Equal => format!(" {text}"),
+                ChangeTag::Delete => paint(palette::GONE, format!("-{text}")),
+                ChangeTag::Insert => paint(palette::NEW, format!("+{text}")),
             };
             let _ = writeln!(out, "{line}");
         }

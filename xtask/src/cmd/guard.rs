@@ -161,10 +161,8 @@ fn say(e: &Entry, verdict: io::Result<Verdict>, took: Duration, limit: Duration)
 fn collect(names: &[String]) -> Result<Vec<Entry>, String> {
     let all = lessons::all();
     let known: Vec<String> = all.iter().map(|(l, _)| l.name.clone()).collect();
-    if let Some(unknown) = names.iter().find(|n| !known.contains(n)) {
-        return Err(format!(
-            "no lesson named `{unknown}` (`cargo xtask list` shows them)"
-        ));
+    for name in names {
+        lessons::find(name, &known)?;
     }
     let mut entries = Vec::new();
     for (lesson, scenario) in all {

@@ -31,8 +31,9 @@ pub struct Args {
     /// Play this scenario file instead of the lesson's own
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
-    /// Wait for a key before each step, for walking a class through it (Enter: run the step,
-    /// q: quit, r: replay up to here, b: back one step, j: jump to a step)
+    /// Wait for a key before each step, for walking a class through it: Enter (or any key)
+    /// runs the step, q quits, r replays the run up to this step, b goes back one step, j jumps
+    /// to a step (its number typed, then Enter); keys typed while a step runs are discarded
     #[arg(long)]
     step: bool,
     /// Start showing at step N: the steps before it are played, unseen, to reach its state
@@ -56,8 +57,7 @@ pub struct PlayArgs {
     pub keep_going: bool,
     /// How each step's packets are shown: tcpdump's lines, a time-sequence diagram in the
     /// style of the book's Figure 2.5, or not at all
-    /// (default: lines, or the diagram on a terminal narrower than 100 columns, where the
-    /// lines would be cut)
+    /// (default: lines where they fit the terminal, else the diagram)
     #[arg(long, value_enum)]
     pub packets: Option<play::PacketView>,
     /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces
@@ -134,15 +134,11 @@ pub fn run(args: Args) -> ExitCode {
 pub fn find(name: &str, file: Option<&Path>) -> Result<(lessons::Lesson, Scenario), ExitCode> {
     let all = lessons::all();
     let names: Vec<String> = all.iter().map(|(l, _)| l.name.clone()).collect();
-    let Some((lesson, loaded)) = all.into_iter().find(|(l, _)| l.name == name) else {
-        let hint = match lessons::closest(name, &names) {
-            Some(near) => format!("did you mean {near}? "),
-            None => String::new(),
-        };
-        eprintln!(
-            "error: no lesson named `{name}`; {hint}the lessons are:\n{}",
-            lessons::list()
-        );
+    let i = lessons::find(name, &names).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })?;
+    let Some((lesson, loaded)) = all.into_iter().nth(i) else {
         return Err(ExitCode::from(2));
     };
     let loaded = match file {
@@ -237,6 +233,7 @@ pub fn play_with(
         (None, asked) => choose_port(asked).map_err(|e| fail(&e))?,
     };
     let mut printer = Printer::<std::io::Stdout>::stdout(show.stable, port, args.color);
+    printer.run_dir(&supervise::run_dir());
     header(&mut printer, scenario, lab.as_ref(), port, show);
     let mut setup = Setup {
         bins,
@@ -248,10 +245,7 @@ pub fn play_with(
         stable: show.stable,
         pcap: args.pcap.as_deref(),
         from: how.from.max(1),
-        packets: args.packets.unwrap_or(match printer.width() {
-            Some(w) if w < 100 => play::PacketView::Diagram,
-            _ => play::PacketView::Lines,
-        }),
+        packets: args.packets,
         keep_going: args.keep_going,
     };
     printer.show_hosts(scenario.hosts.len() > 1);
@@ -331,6 +325,12 @@ fn header<W: std::io::Write>(
     ));
     let shown = if show.stable { unp::SERV_PORT } else { port };
     let host = Ipv4Addr::LOCALHOST;
+    let servers = serves(scenario);
+    printer.has_servers(servers);
+    let listen = match servers {
+        true => format!("; servers listen on {host}:{shown}."),
+        false => ".".to_string(),
+    };
     match lab {
         Some(_) if scenario.networked() => {
             let hosts: Vec<String> = scenario
@@ -343,12 +343,8 @@ fn header<W: std::io::Write>(
                 hosts.join(", ")
             ));
         }
-        Some(_) => printer.line(&format!(
-            "One host, its loopback only; servers listen on {host}:{shown}."
-        )),
-        None => printer.line(&format!(
-            "On this machine's own network: servers listen on {host}:{shown}."
-        )),
+        Some(_) => printer.line(&format!("One host, its loopback only{listen}")),
+        None => printer.line(&format!("On this machine's own network{listen}")),
     }
     if let Some(lab) = lab.filter(|_| !show.stable) {
         let pid = std::process::id();
@@ -360,6 +356,15 @@ fn header<W: std::io::Write>(
             printer.line(&format!("namespaces: {}", lab.namespaces().join(" ")));
         }
     }
+}
+
+/// Whether the lesson has servers: whether any program it starts is given the port. A lesson
+/// without (ch5-signals, ch5-zombie) is told nothing of ports or sockets it does not have.
+fn serves(scenario: &Scenario) -> bool {
+    scenario.steps.iter().any(|step| match &step.action {
+        Action::Start { args, .. } => args.iter().any(|a| a.contains("{port}")),
+        _ => false,
+    })
 }
 
 /// The exit status of a run that was played: 0 passed (or quit at a prompt), 1 failed or not

@@ -80,17 +80,10 @@ pub fn target_dir() -> PathBuf {
 
 /// The lesson's folder and scenario, or a one-line error (with a suggestion for a typo).
 pub fn lesson(name: &str) -> Result<(PathBuf, Scenario), String> {
+    let names: Vec<String> = lessons::all().into_iter().map(|(l, _)| l.name).collect();
+    let name = &names[lessons::find(name, &names)?];
     let dir = lessons::root().join("crates").join(name);
-    let file = dir.join("scenario.toml");
-    if !file.is_file() {
-        let names: Vec<String> = lessons::all().into_iter().map(|(l, _)| l.name).collect();
-        let hint = match lessons::closest(name, &names) {
-            Some(near) => format!("; did you mean `{near}`?"),
-            None => " (`cargo xtask list` shows them)".into(),
-        };
-        return Err(format!("no lesson named `{name}`{hint}"));
-    }
-    Ok((dir, Scenario::load(&file)?))
+    Ok((dir.clone(), Scenario::load(&dir.join("scenario.toml"))?))
 }
 
 /// The tasks of `lesson`'s exercise, numbered as its copy marks them. Guards of one line make

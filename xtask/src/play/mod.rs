@@ -9,8 +9,6 @@ mod report;
 mod steps;
 mod wait;
 
-pub use prompt::OneKey;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -68,7 +66,8 @@ pub struct Setup<'a> {
     pub pcap: Option<&'a Path>,
     /// `--from N`: show (and prompt for) steps from N on; play the ones before unseen.
     pub from: usize,
-    pub packets: PacketView,
+    /// `--packets`; None: tcpdump's lines where they fit the terminal, else the diagram.
+    pub packets: Option<PacketView>,
     /// `--keep-going`: a failed step does not end the run; the rest are played and checked.
     pub keep_going: bool,
 }

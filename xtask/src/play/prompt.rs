@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::sync::atomic::Ordering;
 
+use crate::show::term::OneKey;
 use crate::supervise::INTERRUPTED;
 
 /// What was asked at the prompt.
@@ -17,37 +18,6 @@ pub enum Prompt {
     Restart(usize),
     /// Nothing to do (a jump to no number): ask again.
     Again,
-}
-
-/// The terminal in one-key mode (no line editing, no echo) while it exists; as it was after.
-/// Ctrl-C still sends SIGINT (ISIG stays on). None when standard input is not a terminal.
-pub struct OneKey {
-    saved: nix::sys::termios::Termios,
-}
-
-impl OneKey {
-    pub fn start() -> Option<OneKey> {
-        use nix::sys::termios::{FlushArg, LocalFlags, SetArg, tcflush, tcgetattr, tcsetattr};
-        let stdin = std::io::stdin();
-        let saved = tcgetattr(&stdin).ok()?;
-        let mut raw = saved.clone();
-        raw.local_flags
-            .remove(LocalFlags::ICANON | LocalFlags::ECHO);
-        raw.control_chars[nix::libc::VMIN] = 1;
-        raw.control_chars[nix::libc::VTIME] = 0;
-        // TCSAFLUSH: keys typed while the last step ran are discarded, not taken as answers.
-        tcsetattr(&stdin, SetArg::TCSAFLUSH, &raw).ok()?;
-        let _ = tcflush(&stdin, FlushArg::TCIFLUSH);
-        Some(OneKey { saved })
-    }
-}
-
-impl Drop for OneKey {
-    fn drop(&mut self) {
-        let stdin = std::io::stdin();
-        let _ =
-            nix::sys::termios::tcsetattr(&stdin, nix::sys::termios::SetArg::TCSANOW, &self.saved);
-    }
 }
 
 /// The keys, as `run --help` and the prompt name them.

@@ -182,7 +182,7 @@ fn show<W: Write>(
     mark: usize,
     p: &mut Printer<W>,
 ) {
-    let packets = run.packet_lines(view.frames, run.setup.stable);
+    let packets = run.packet_lines(view.frames, p);
     p.output(&run.progs.log.lock().unwrap_or_else(|e| e.into_inner())[mark..]);
     p.packets(&packets);
     p.state(&view.snap);

@@ -177,21 +177,28 @@ impl Run<'_> {
         self.lab.as_ref().map_or(0, |l| l.capture.frames().len())
     }
 
-    /// The step's packets, one tcpdump line each, up to the `upto`th frame captured.
-    pub(super) fn packet_lines(&mut self, upto: usize, stable: bool) -> Vec<String> {
+    /// The step's packets, up to the `upto`th frame captured: one tcpdump line each, or the
+    /// diagram (asked for, or where the lines would not fit the terminal).
+    pub(super) fn packet_lines<W: Write>(&mut self, upto: usize, p: &Printer<W>) -> Vec<String> {
         let Some(lab) = &self.lab else {
             return Vec::new();
         };
+        let stable = self.setup.stable;
         let frames = lab.capture.frames();
         let upto = upto.min(frames.len());
         let step = &frames[self.step_frames.min(upto)..upto];
         // The line view numbers sequences from each connection's start, so it sees every frame
         // even when it shows none.
         let lines: Vec<String> = step.iter().map(|f| self.tcpdump.line(f, stable)).collect();
+        let diagram = || match step.is_empty() {
+            true => Vec::new(),
+            false => crate::wire::diagram(step, stable, p.width().unwrap_or(80).min(100) - 4),
+        };
         match self.setup.packets {
-            PacketView::Lines => lines,
-            PacketView::Diagram if !step.is_empty() => crate::wire::diagram(step, stable, 76),
-            PacketView::Diagram | PacketView::None => Vec::new(),
+            Some(PacketView::Lines) => lines,
+            None if p.fits(&lines) => lines,
+            Some(PacketView::Diagram) | None => diagram(),
+            Some(PacketView::None) => Vec::new(),
         }
     }
 

@@ -10,8 +10,8 @@ use inotify::{Inotify, WatchMask};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::{Args, check_once, finish};
-use crate::play::OneKey;
 use crate::scenario::Scenario;
+use crate::show::term::OneKey;
 use crate::supervise::INTERRUPTED;
 
 /// What ended a wait for the next save.

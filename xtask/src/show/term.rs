@@ -1,0 +1,110 @@
+//! The terminal: whether to colour (one policy for every command), the palette, how wide the
+//! terminal is, and its one-key mode.
+//!
+//! Colour is decided by anstream, as clap and most tools decide it: `--color always|never`
+//! wins; otherwise NO_COLOR (set and not empty) means none (no-color.org), CLICOLOR_FORCE
+//! means colour even into a pipe, TERM=dumb means none, and else colour only on a terminal.
+
+use std::io::IsTerminal;
+
+use anstyle::{AnsiColor, Style};
+
+/// `--color`: auto (the conventions above), always or never.
+#[derive(Clone, Copy, Debug, PartialEq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Whether to colour what goes to standard output, by `choice` and the conventions.
+pub fn wants_colour(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+        }
+    }
+}
+
+/// The styles of everything the runner colours, in one place. Each reads on a light projector
+/// as well as on a dark terminal: the normal (not bright) red, green and magenta, and bold;
+/// never yellow or cyan, which fade on white.
+pub mod palette {
+    use super::*;
+
+    /// A row that is new since the previous step; a check that held; a line a diff adds.
+    pub const NEW: Style = AnsiColor::Green.on_default();
+    /// A row that is gone; a check that failed; a line a diff removes.
+    pub const GONE: Style = AnsiColor::Red.on_default();
+    /// A row whose STAT or TCP state changed.
+    pub const CHANGED: Style = AnsiColor::Magenta.on_default();
+    /// Headings: a step's, a table's header row, a diff's file names.
+    pub const HEADING: Style = Style::new().bold();
+    /// A diff's `@@` hunk line.
+    pub const HUNK: Style = AnsiColor::Magenta.on_default();
+}
+
+/// `text` in `style` when `on`, as it is otherwise.
+pub fn paint(on: bool, style: Style, text: &str) -> String {
+    if on && style != Style::new() {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The width to fit: COLUMNS when set to a number (the shell sets it for a terminal, and a
+/// user can set it for a projector), else the terminal's own; none when not on a terminal.
+pub fn width() -> Option<usize> {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+    {
+        return Some(n.max(40));
+    }
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let mut size = nix::libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one struct winsize to the pointer, which points at `size`.
+    let ok = unsafe { nix::libc::ioctl(1, nix::libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0).then_some(usize::from(size.ws_col).max(40))
+}
+
+/// The terminal in one-key mode (no line editing, no echo) while it exists; as it was after.
+/// Ctrl-C still sends SIGINT (ISIG stays on). None when standard input is not a terminal.
+pub struct OneKey {
+    saved: nix::sys::termios::Termios,
+}
+
+impl OneKey {
+    pub fn start() -> Option<OneKey> {
+        use nix::sys::termios::{FlushArg, LocalFlags, SetArg, tcflush, tcgetattr, tcsetattr};
+        let stdin = std::io::stdin();
+        let saved = tcgetattr(&stdin).ok()?;
+        let mut raw = saved.clone();
+        raw.local_flags
+            .remove(LocalFlags::ICANON | LocalFlags::ECHO);
+        raw.control_chars[nix::libc::VMIN] = 1;
+        raw.control_chars[nix::libc::VTIME] = 0;
+        // TCSAFLUSH: keys typed while the last step ran are discarded, not taken as answers.
+        tcsetattr(&stdin, SetArg::TCSAFLUSH, &raw).ok()?;
+        let _ = tcflush(&stdin, FlushArg::TCIFLUSH);
+        Some(OneKey { saved })
+    }
+}
+
+impl Drop for OneKey {
+    fn drop(&mut self) {
+        let stdin = std::io::stdin();
+        let _ =
+            nix::sys::termios::tcsetattr(&stdin, nix::sys::termios::SetArg::TCSANOW, &self.saved);
+    }
+}
