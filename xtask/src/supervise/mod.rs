@@ -7,6 +7,8 @@
 //! `Drop` sends SIGKILL to every group and reaps until no child is left: it runs on success,
 //! on a failed step, on a panic (unwinding), and after SIGINT, SIGTERM or SIGHUP.
 
+pub mod single;
+
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::os::fd::RawFd;
