@@ -26,7 +26,8 @@ pub struct Args {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=30000))]
     pub held_cap: Option<u32>,
     /// Measure the echo server PATH too, as the row NAME: started with no options, the book's
-    /// way (port 9877, the wildcard address). NAME-c is also compared with the program NAME.
+    /// way (port 9877, the wildcard address). A row NAME-c is compared with the row (or the
+    /// workspace program) NAME, as C against Rust.
     #[arg(long = "server", value_name = "NAME=PATH", value_parser = parse_server)]
     pub servers: Vec<(String, PathBuf)>,
     /// Build the bench's own C echo servers (xtask/bench/c/, with cc -O2) and measure each

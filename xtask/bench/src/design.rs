@@ -77,12 +77,15 @@ pub fn course() -> Vec<Design> {
     ]
 }
 
-/// The Rust row a row named `P-c` is compared with: the one whose program is P.
+/// The row a row named `P-c` is compared with: the row named P, else the workspace program P.
 pub fn counterpart(designs: &[Design], d: usize) -> Option<usize> {
     let program = designs[d].name.strip_suffix("-c")?;
-    designs
-        .iter()
-        .position(|r| r.package().is_some() && r.program == program)
+    let named = designs.iter().position(|r| r.name == program);
+    named.or_else(|| {
+        designs
+            .iter()
+            .position(|r| r.package().is_some() && r.program == program)
+    })
 }
 
 #[cfg(test)]
@@ -97,8 +100,10 @@ mod tests {
             PathBuf::from("/tmp/x/tcpserv04"),
         ));
         designs.push(Design::path("other", PathBuf::from("/tmp/other")));
+        designs.push(Design::path("other-c", PathBuf::from("/tmp/c/other")));
         assert_eq!(counterpart(&designs, 4), Some(1));
         assert_eq!(counterpart(&designs, 5), None);
+        assert_eq!(counterpart(&designs, 6), Some(5));
         assert_eq!(designs[4].program, "tcpserv04");
         assert!(designs[4].built() && designs[4].package().is_none());
     }
