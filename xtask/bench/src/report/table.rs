@@ -73,36 +73,41 @@ impl Report {
         rows
     }
 
-    /// Rust over C, for each C server that ran beside its Rust counterpart.
+    /// Rust over C, for each C server that ran beside its Rust counterpart, in two grids so
+    /// that each fits 100 columns.
     fn versus(&self) -> String {
         let pairs = self.pairs();
         if pairs.is_empty() {
             return String::new();
         }
         let n = self.plan.clients;
-        let mut rows = vec![
-            std::iter::once(String::new())
-                .chain(VERSUS.iter().map(|&m| heading(m, n).0))
-                .collect(),
-            std::iter::once("Rust / C".to_string())
-                .chain(VERSUS.iter().map(|&m| heading(m, n).1))
-                .collect::<Vec<_>>(),
-        ];
-        for (rust, c) in pairs {
-            let mut row = vec![format!(
-                "{} / {}",
-                self.designs[rust].name, self.designs[c].name
-            )];
-            for m in VERSUS {
-                row.push(self.ratio_to(rust, c, m).map_or("-".into(), spread_cell));
+        let mut out =
+            "Rust over C in the same round, the median over the rounds (smallest-largest); \
+                       above 1,\nRust has more (for RTT: Rust is slower):\n"
+                .to_string();
+        for group in VERSUS.chunks(3) {
+            let mut rows = vec![
+                std::iter::once(String::new())
+                    .chain(group.iter().map(|&m| heading(m, n).0))
+                    .collect(),
+                std::iter::once("Rust / C".to_string())
+                    .chain(group.iter().map(|&m| heading(m, n).1))
+                    .collect::<Vec<_>>(),
+            ];
+            for &(rust, c) in &pairs {
+                let mut row = vec![format!(
+                    "{} / {}",
+                    self.designs[rust].name, self.designs[c].name
+                )];
+                for &m in group {
+                    row.push(self.ratio_to(rust, c, m).map_or("-".into(), spread_cell));
+                }
+                rows.push(row);
             }
-            rows.push(row);
+            out += &grid(&rows);
+            out += "\n";
         }
-        let mut out = "Rust over C in the same round (above 1: Rust has more; for RTT, above 1 \
-                       is slower):\n"
-            .to_string();
-        out += &grid(&rows);
-        out + "\n"
+        out
     }
 
     /// What stopped the held column, for each design, with the rounds' counts.
@@ -129,10 +134,22 @@ impl Report {
             }
             for (why, held) in stops {
                 let text = format!("{}: {why}", held.join(", "));
-                out += &wrap(&format!("  {:<10}", design.name), &text);
+                out += &wrap(&self.label(&design.name), &text);
             }
         }
         out
+    }
+
+    /// A design's name at the start of a line, as wide as the longest name and a space.
+    fn label(&self, name: &str) -> String {
+        let w = self
+            .designs
+            .iter()
+            .map(|d| d.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        format!("  {name:<w$}")
     }
 
     /// Every design's errors, phase by phase, then every run that could not be completed.
@@ -145,7 +162,7 @@ impl Report {
         );
         for (d, design) in self.designs.iter().enumerate() {
             if !design.built() {
-                out += &format!("  {:<10}not built yet\n", design.name);
+                out += &format!("{}not built yet\n", self.label(&design.name));
                 continue;
             }
             let phases: Vec<String> = self
@@ -167,18 +184,18 @@ impl Report {
                 })
                 .collect();
             if phases.is_empty() {
-                out += &format!("  {:<10}none\n", design.name);
+                out += &format!("{}none\n", self.label(&design.name));
             }
             for (i, phase) in phases.iter().enumerate() {
                 let name = if i == 0 { design.name.as_str() } else { "" };
-                out += &wrap(&format!("  {name:<10}"), phase);
+                out += &wrap(&self.label(name), phase);
             }
         }
         for (d, design) in self.designs.iter().enumerate() {
             for (round, r) in self.results[d].iter().enumerate() {
                 if let Some(f) = r.as_ref().and_then(|r| r.failure.as_ref()) {
                     let text = format!("round {}: {f}", round + 1);
-                    out += &wrap(&format!("  {:<10}", design.name), &text);
+                    out += &wrap(&self.label(&design.name), &text);
                 }
             }
         }

@@ -33,10 +33,11 @@ fn a_report() -> Report {
             package: package.map(String::from),
         };
     }
-    designs.push(Design::path(
-        "tcpserv04-c",
-        PathBuf::from("/tmp/c/tcpserv04"),
-    ));
+    let c = |name: &str, path: &str| Design::path(name, PathBuf::from(path));
+    designs.push(c("tcpserv04-c", "/tmp/c/tcpserv04"));
+    // The longest names --server takes, with ratios of three figures in every cell.
+    designs.push(c("a-name-of-24-characters.", "/tmp/a"));
+    designs.push(c("a-name-of-24-characters.-c", "/tmp/b"));
     let run = a_run();
     let mut faster = a_run();
     faster.values[CONN_1] = Some(2.0);
@@ -49,6 +50,8 @@ fn a_report() -> Report {
             vec![Some(run.clone()), Some(run.clone())],
             vec![None, None],
             vec![None, None],
+            vec![Some(faster.clone()), Some(run.clone())],
+            vec![Some(run.clone()), Some(faster.clone())],
             vec![Some(faster), Some(run)],
         ],
         seconds: 1.0,
@@ -61,6 +64,7 @@ fn a_report_with_missing_designs_prints_within_100_columns() {
     assert!(table.contains("not built yet: tcpservselect01"), "{table}");
     assert!(table.contains("MB/s 50: 2 timeouts"), "{table}");
     assert!(table.contains("fork / tcpserv04-c"), "{table}");
+    assert!(table.contains("a-name-of-24-characters. / a-"), "{table}");
     assert!(table.lines().all(|l| l.chars().count() <= 100), "{table}");
     let folded = wrap("  poll      ", &"word ".repeat(40));
     assert!(folded.lines().count() > 1, "{folded}");
@@ -77,7 +81,7 @@ fn a_report_parses_as_json_with_its_figures() {
     let Some(Json::Array(designs)) = json.get("designs") else {
         panic!("no designs in {json:?}");
     };
-    assert_eq!(designs.len(), 5);
+    assert_eq!(designs.len(), 7);
     assert_eq!(designs[2].get("built"), Some(&Json::Bool(false)));
     assert_eq!(
         designs[4].get("path"),
