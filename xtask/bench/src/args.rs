@@ -7,6 +7,7 @@ use std::time::Duration;
 #[derive(clap::Parser)]
 #[command(
     name = "cargo xtask bench",
+    bin_name = "cargo xtask bench",
     about = "Measure the server designs side by side, as the book's Figure 30.1 (ratios to fork)"
 )]
 pub struct Args {
