@@ -70,6 +70,22 @@ pub fn status(mut cmd: Command, what: &str) -> Result<(), BuildError> {
     }
 }
 
+/// Run a cargo command whose program's own exit status is the answer (`cargo run` of a tool
+/// of the workspace): that status, 130 when interrupted, 128 + N when killed by signal N.
+pub fn exit_code(mut cmd: Command) -> Result<u8, BuildError> {
+    let status = cmd
+        .status()
+        .map_err(|e| BuildError::NoCargo(e.to_string()))?;
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        return Err(BuildError::Interrupted);
+    }
+    Ok(match (status.code(), status.signal()) {
+        (Some(code), _) => u8::try_from(code).unwrap_or(1),
+        (None, Some(sig)) => u8::try_from(128 + sig).unwrap_or(1),
+        (None, None) => 1,
+    })
+}
+
 /// Build the programs of these workspace packages (debug, as the runner is built); return the
 /// folder they are in.
 pub fn build_lessons(packages: &[String]) -> Result<PathBuf, BuildError> {

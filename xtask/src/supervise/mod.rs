@@ -8,6 +8,7 @@
 //! on a failed step, on a panic (unwinding), and after SIGINT, SIGTERM or SIGHUP.
 
 mod keeper;
+pub mod single;
 mod tree;
 
 pub use keeper::keep;
