@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::frame::{Frame, Proto, Summary, TcpFlags, TcpInfo, summarize};
+use super::frame::{Frame, Summary, TcpFlags, TcpInfo, summarize};
+use super::proto::Proto;
 use super::tcpdump::{Tcpdump, time_text};
 
 /// More endpoints than this and the columns get too narrow to label an arrow in 80 columns.

@@ -14,6 +14,7 @@ use etherparse::{
 };
 
 use super::icmp::{IcmpInfo, icmpv4_info, icmpv6_info};
+use super::proto::Proto;
 
 /// One frame captured on an interface of the run.
 #[derive(Clone, Debug)]
@@ -26,21 +27,6 @@ pub struct Frame {
     pub iface: String,
     /// The whole frame from its Ethernet header on (loopback frames have an all-zero one).
     pub data: Vec<u8>,
-}
-
-/// The protocol a frame carries, as far as the lessons care.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Proto {
-    Tcp,
-    Udp,
-    Icmp,
-    Icmp6,
-    Arp,
-    /// An IP protocol the lessons do not read, by its number (47 is GRE).
-    Other(u8),
-    /// A fragment of an IP datagram other than its first, of the protocol numbered so: its
-    /// transport header went in the first fragment, so it has no ports to read.
-    Fragment(u8),
 }
 
 /// The TCP flags tcpdump shows. ECE and CWR are left out: no lesson uses ECN.
@@ -313,16 +299,6 @@ impl Summary {
             icmp: None,
             arp: None,
         }
-    }
-}
-
-pub(super) fn proto_of(ip_number: IpNumber) -> Proto {
-    match ip_number {
-        IpNumber::TCP => Proto::Tcp,
-        IpNumber::UDP => Proto::Udp,
-        IpNumber::ICMP => Proto::Icmp,
-        IpNumber::IPV6_ICMP => Proto::Icmp6,
-        other => Proto::Other(other.0),
     }
 }
 

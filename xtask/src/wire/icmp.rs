@@ -8,7 +8,7 @@ use etherparse::{
     icmpv4, icmpv6,
 };
 
-use super::frame::{Proto, proto_of};
+use super::proto::{Proto, proto_of};
 
 /// What an ICMP "destination unreachable" says could not be reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,8 +4,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::frame::{Proto, Summary, TcpFlags};
+use super::frame::{Summary, TcpFlags};
 use super::icmp::Unreachable;
+use super::proto::Proto;
 
 /// What a `packet` condition can ask for, and what a narration calls a frame. A segment can
 /// be several kinds at once (a FIN carrying data is both `Fin` and `Data`); `Summary::kind`

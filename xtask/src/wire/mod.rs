@@ -24,13 +24,15 @@ mod hostile;
 mod icmp;
 mod kind;
 mod pcap;
+mod proto;
 mod tcpdump;
 #[cfg(test)]
 mod testing;
 
 pub use diagram::diagram;
-pub use frame::{ArpInfo, Frame, Proto, Summary, TcpFlags, TcpInfo, Undecoded, decode, summarize};
+pub use frame::{ArpInfo, Frame, Summary, TcpFlags, TcpInfo, Undecoded, decode, summarize};
 pub use icmp::{IcmpInfo, Quoted, Unreachable};
 pub use kind::Kind;
 pub use pcap::write_pcap;
+pub use proto::Proto;
 pub use tcpdump::Tcpdump;

@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::frame::{ArpInfo, Frame, Proto, Summary, TcpInfo, Undecoded, decode};
+use super::frame::{ArpInfo, Frame, Summary, TcpInfo, Undecoded, decode};
 use super::icmp::{IcmpInfo, Quoted, Unreachable};
+use super::proto::Proto;
 
 /// tcpdump's line format, with the per-connection state its relative sequence numbers need.
 /// Keep one for a whole run, so a step's segments are numbered as the run's earlier ones.
