@@ -232,7 +232,7 @@ fn an_unknown_lesson_gets_the_list_and_exit_2() {
         .code(2)
         .stdout("")
         .stderr(
-            predicate::str::contains("no lesson named `ch99-nothing`\nThe lessons are:")
+            predicate::str::contains("no lesson named `ch99-nothing`; the lessons are:")
                 .and(predicate::str::contains("ch5-sigchld")),
         );
 }

@@ -109,14 +109,19 @@ pub fn find(typed: &str, names: &[String]) -> Result<usize, String> {
     if let Some(i) = names.iter().position(|n| n == typed) {
         return Ok(i);
     }
+    // With a suggestion the error is one line; without one, the list to choose from.
     let hint = match suggest(typed, names).as_slice() {
-        [] => String::new(),
-        [one] => format!("; did you mean {one}?"),
-        [many @ .., last] => format!("; did you mean {} or {last}?", many.join(", ")),
+        [] => {
+            return Err(format!(
+                "no lesson named `{typed}`; the lessons are:\n{}",
+                list()
+            ));
+        }
+        [one] => format!("did you mean {one}?"),
+        [many @ .., last] => format!("did you mean {} or {last}?", many.join(", ")),
     };
     Err(format!(
-        "no lesson named `{typed}`{hint}\nThe lessons are:\n{}",
-        list()
+        "no lesson named `{typed}`; {hint} (`cargo xtask list` shows them all)"
     ))
 }
 
