@@ -232,7 +232,8 @@ pub fn play_with(
         (Some(_), Some(p)) => p,
         (None, asked) => choose_port(asked).map_err(|e| fail(&e))?,
     };
-    let mut printer = Printer::<std::io::Stdout>::stdout(show.stable, port, args.color);
+    let mut printer =
+        Printer::<crate::show::term::Paged>::stdout(show.stable, port, args.color, how.step);
     printer.run_dir(&supervise::run_dir());
     header(&mut printer, scenario, lab.as_ref(), port, show);
     let mut setup = Setup {
@@ -247,6 +248,7 @@ pub fn play_with(
         from: how.from.max(1),
         packets: args.packets,
         keep_going: args.keep_going,
+        live: !show.stable && std::io::IsTerminal::is_terminal(&std::io::stdout()),
     };
     printer.show_hosts(scenario.hosts.len() > 1);
     let in_namespaces = lab.is_some();

@@ -70,6 +70,9 @@ pub struct Setup<'a> {
     pub packets: Option<PacketView>,
     /// `--keep-going`: a failed step does not end the run; the rest are played and checked.
     pub keep_going: bool,
+    /// Show each packet as it comes while a step waits (on a terminal): the retransmissions
+    /// of §5.14 arrive one by one, with their growing gaps.
+    pub live: bool,
 }
 
 impl Setup<'_> {
@@ -110,6 +113,8 @@ struct Run<'a> {
     before: Vec<SockRow>,
     /// How many frames had been captured when the step began: the step's packets follow.
     step_frames: usize,
+    /// How many frames have been shown while the step waited (`Setup::live`).
+    live_shown: usize,
     /// Numbers each connection's sequence numbers from its first, as tcpdump does.
     tcpdump: crate::wire::Tcpdump,
     /// The program each started name runs (a copy started `as` another name runs the same).
@@ -140,6 +145,7 @@ pub fn play<W: Write>(
         lab,
         before,
         step_frames: 0,
+        live_shown: 0,
         tcpdump: Default::default(),
         programs: Vec::new(),
     };

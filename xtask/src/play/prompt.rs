@@ -60,7 +60,8 @@ fn ask_once(step: usize) -> Prompt {
         match nix::unistd::read(std::io::stdin(), &mut byte) {
             Ok(0) => return Prompt::Quit,
             Ok(_) => {
-                println!();
+                // The prompt has done its work: erased, it leaves the screen to the step.
+                print!("\r\x1b[2K");
                 return match byte[0] {
                     b'q' | b'Q' => Prompt::Quit,
                     b'r' => Prompt::Restart(step),

@@ -28,6 +28,8 @@ pub(super) fn all<W: Write>(
         ));
     }
     let mut failed = Vec::new();
+    // The time spent at `--step`'s prompt is the class's, not the kernel's: said apart.
+    let mut at_prompt = std::time::Duration::ZERO;
     for (i, step) in scenario.steps.iter().enumerate() {
         // `--from N`: the steps before N are played as they must be, to reach N's state, but
         // neither shown nor prompted for.
@@ -37,9 +39,11 @@ pub(super) fn all<W: Write>(
             p.step_header(i + 1, total, &step.say);
         }
         if setup.step_by_step && shown {
+            let asked = Instant::now();
             if let Some(end) = ask(p, i + 1, total) {
                 return end;
             }
+            at_prompt += asked.elapsed();
         }
         // A test hook: the tests prove that a panic, too, kills and reaps every program.
         if std::env::var("XTASK_TEST_PANIC_AT_STEP").is_ok_and(|n| n == (i + 1).to_string()) {
@@ -65,7 +69,7 @@ pub(super) fn all<W: Write>(
             }
         }
     }
-    close(p, report, &failed, total, started)
+    close(p, report, &failed, total, (started, at_prompt))
 }
 
 /// The closing line: every check held, or which steps failed (`--keep-going`).
@@ -74,13 +78,18 @@ fn close<W: Write>(
     report: &Report,
     failed: &[usize],
     total: usize,
-    started: Instant,
+    (started, at_prompt): (Instant, std::time::Duration),
 ) -> Outcome {
     let (held, made) = report.tally();
     if failed.is_empty() {
         let all: usize = report.steps.iter().map(|s| s.checks.len()).sum();
-        let text = format!("✓ all {all} checks held, {total} steps in {{secs}}s.");
-        p.summary(true, &text, started.elapsed().as_secs_f64());
+        let prompt = match at_prompt.as_secs_f64() {
+            0.0 => String::new(),
+            secs => format!(" (and {secs:.1}s at the prompt)"),
+        };
+        let text = format!("✓ all {all} checks held, {total} steps in {{secs}}s{prompt}.");
+        let secs = started.elapsed().saturating_sub(at_prompt).as_secs_f64();
+        p.summary(true, &text, secs);
         return Outcome::Passed;
     }
     let list: Vec<String> = failed.iter().map(usize::to_string).collect();
@@ -139,13 +148,19 @@ fn one<W: Write>(
     }
     let mark = run.progs.log.lock().map_or(0, |l| l.len());
     run.step_frames = run.frames_now();
+    run.live_shown = run.step_frames;
+    run.tcpdump.origin = run.since_capture();
     let acted = run.act(step, p);
     // After the action: a program it started in a lesson's place is known by then.
     let wait = run.fit_conditions(&step.wait);
-    let (view, waited) = match acted {
-        Ok(()) => run.wait(&wait, step.timeout)?,
-        Err(_) => (run.view(), Vec::new()),
+    let live = run.setup.live && shown && !step.quiet;
+    crate::show::term::hold_pages(true);
+    let waited = match acted {
+        Ok(()) => run.wait(&wait, step.timeout, live.then_some(&mut *p)),
+        Err(_) => Ok((run.view(), Vec::new())),
     };
+    crate::show::term::hold_pages(false);
+    let (view, waited) = waited?;
     let view = run.settled(view);
     p.learn(&view.snap);
     if step.quiet || !shown {
@@ -182,9 +197,13 @@ fn show<W: Write>(
     mark: usize,
     p: &mut Printer<W>,
 ) {
+    let shown_live = run.live_shown > run.step_frames;
     let packets = run.packet_lines(view.frames, p);
     p.output(&run.progs.log.lock().unwrap_or_else(|e| e.into_inner())[mark..]);
-    p.packets(&packets);
+    match shown_live {
+        true => p.more_packets(&packets),
+        false => p.packets(&packets),
+    }
     p.state(&view.snap);
     if step.show.contains(&Show::Fds) {
         p.fds(&view.snap);

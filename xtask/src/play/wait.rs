@@ -76,10 +76,11 @@ impl Run<'_> {
 
     /// Poll until every condition holds, or the timeout passes, or one never can. Returns the
     /// state in which they held (or the last one seen) and each condition's result.
-    pub(super) fn wait(
+    pub(super) fn wait<W: Write>(
         &mut self,
         conds: &[Fit],
         timeout: Duration,
+        mut live: Option<&mut Printer<W>>,
     ) -> Result<(View, Vec<Result<(), String>>), Interrupted> {
         let deadline = Instant::now() + timeout;
         loop {
@@ -88,6 +89,9 @@ impl Run<'_> {
             }
             self.progs.contain();
             let view = self.view();
+            if let Some(p) = live.as_deref_mut() {
+                self.show_live(view.frames, p);
+            }
             let (results, why) = self.with_ctx(&view, |ctx| {
                 let results: Vec<_> = conds.iter().map(|c| c.eval(ctx)).collect();
                 // A condition about a program that has ended can never come to hold: say so
@@ -172,6 +176,31 @@ impl Run<'_> {
         last.0 != first
     }
 
+    /// The packets captured since the last shown, as tcpdump's lines, while the step waits.
+    fn show_live<W: Write>(&mut self, upto: usize, p: &mut Printer<W>) {
+        let Some(lab) = &self.lab else {
+            return;
+        };
+        let frames = lab.capture.frames();
+        let upto = upto.min(frames.len());
+        if upto <= self.live_shown {
+            return;
+        }
+        let new = &frames[self.live_shown..upto];
+        let lines: Vec<String> = new.iter().map(|f| self.tcpdump.line(f, false)).collect();
+        match self.live_shown == self.step_frames {
+            true => p.packets(&lines),
+            false => p.more_packets(&lines),
+        }
+        self.live_shown = upto;
+    }
+
+    /// How long the capture has run: where the step's packet times count from.
+    pub(super) fn since_capture(&self) -> Duration {
+        let started = self.lab.as_ref().map(|l| l.capture.started);
+        started.map_or(Duration::ZERO, |s| s.elapsed().unwrap_or_default())
+    }
+
     /// How many frames have been captured so far (none on the machine's own network).
     pub(super) fn frames_now(&self) -> usize {
         self.lab.as_ref().map_or(0, |l| l.capture.frames().len())
@@ -186,7 +215,8 @@ impl Run<'_> {
         let stable = self.setup.stable;
         let frames = lab.capture.frames();
         let upto = upto.min(frames.len());
-        let step = &frames[self.step_frames.min(upto)..upto];
+        // Those shown while the step waited are not shown again.
+        let step = &frames[self.live_shown.min(upto)..upto];
         // The line view numbers sequences from each connection's start, so it sees every frame
         // even when it shows none.
         let lines: Vec<String> = step.iter().map(|f| self.tcpdump.line(f, stable)).collect();
@@ -194,8 +224,10 @@ impl Run<'_> {
             true => Vec::new(),
             false => crate::wire::diagram(step, stable, p.width().unwrap_or(80).min(100) - 4),
         };
+        let shown_live = self.live_shown > self.step_frames;
         match self.setup.packets {
             Some(PacketView::Lines) => lines,
+            _ if shown_live => lines,
             None if p.fits(&lines) => lines,
             Some(PacketView::Diagram) | None => diagram(),
             Some(PacketView::None) => Vec::new(),

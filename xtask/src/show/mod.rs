@@ -79,9 +79,16 @@ impl<W: Write> Printer<W> {
         p
     }
 
-    /// A printer for standard output, coloured as `choice` and the conventions say.
-    pub fn stdout(stable: bool, port: u16, choice: ColorChoice) -> Printer<std::io::Stdout> {
-        let mut p = Printer::new(std::io::stdout(), term::wants_colour(choice), stable, port);
+    /// A printer for standard output, coloured as `choice` and the conventions say, paged at
+    /// the terminal's height when `paged` (`--step`).
+    pub fn stdout(
+        stable: bool,
+        port: u16,
+        choice: ColorChoice,
+        paged: bool,
+    ) -> Printer<term::Paged> {
+        let out = term::Paged::stdout(paged && !stable);
+        let mut p = Printer::new(out, term::wants_colour(choice), stable, port);
         // A transcript for the notes must not depend on the terminal it was made in.
         if !stable {
             p.width = term::width();
@@ -132,6 +139,16 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// More of the step's packets, after those already shown (while the step waits).
+    pub fn more_packets(&mut self, lines: &[String]) {
+        for line in lines {
+            let text = self.text(line);
+            let line = self.fit(&format!("  {text}"));
+            let _ = writeln!(self.out, "{line}");
+        }
+        let _ = self.out.flush();
+    }
+
     pub fn line(&mut self, text: &str) {
         let text: Vec<String> = text.lines().map(|l| self.fit(l)).collect();
         let _ = writeln!(self.out, "{}", text.join("\n"));
@@ -144,6 +161,7 @@ impl<W: Write> Printer<W> {
             let _ = std::fs::create_dir_all(dir);
             let _ = std::fs::write(step_file(dir), format!("{n}/{total}\n"));
         }
+        term::new_page();
         let head = self.paint(palette::HEADING, &format!("── Step {n}/{total} ──"));
         let _ = writeln!(self.out, "\n{head}");
         let lines = match self.width {

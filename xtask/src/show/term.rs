@@ -5,7 +5,7 @@
 //! wins; otherwise NO_COLOR (set and not empty) means none (no-color.org), CLICOLOR_FORCE
 //! means colour even into a pipe, TERM=dumb means none, and else colour only on a terminal.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
 
@@ -107,4 +107,98 @@ impl Drop for OneKey {
         let _ =
             nix::sys::termios::tcsetattr(&stdin, nix::sys::termios::SetArg::TCSANOW, &self.saved);
     }
+}
+
+/// How many lines have been written since the step began, for [`Paged`].
+static PAGE_LINES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Set while a step waits: a page is never turned then, since a key not pressed would eat the
+/// step's timeout. The lines still count, and the page turns after.
+static PAGES_HELD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Hold the pages (while a step waits) or let them turn again.
+pub fn hold_pages(on: bool) {
+    PAGES_HELD.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// A step begins a page: its narration stays on the screen until a key is pressed.
+pub fn new_page() {
+    PAGE_LINES.store(0, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Standard output that pages at a terminal's height: `--step` at a projector, where a step's
+/// tables would otherwise scroll its narration off the screen before anyone read it. When a
+/// page is full it says `-- more --` and waits for a key. Without a height it only writes.
+pub struct Paged {
+    out: std::io::Stdout,
+    height: Option<usize>,
+}
+
+impl Paged {
+    /// Paged at the terminal's height when `on` and both ends are a terminal.
+    pub fn stdout(on: bool) -> Paged {
+        let tty = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+        let height = if on && tty { rows() } else { None };
+        Paged {
+            out: std::io::stdout(),
+            height,
+        }
+    }
+
+    /// Wait for a key when the page is full; the prompt is erased after it.
+    fn turn(&mut self) -> std::io::Result<()> {
+        let Some(height) = self.height else {
+            return Ok(());
+        };
+        let held = PAGES_HELD.load(std::sync::atomic::Ordering::SeqCst);
+        if held || PAGE_LINES.load(std::sync::atomic::Ordering::SeqCst) + 2 < height {
+            return Ok(());
+        }
+        let keys = OneKey::start();
+        self.out.write_all(b"  -- more: press a key --")?;
+        self.out.flush()?;
+        let mut byte = [0u8; 1];
+        let _ = keys
+            .as_ref()
+            .map(|_| nix::unistd::read(std::io::stdin(), &mut byte));
+        self.out.write_all(b"\r\x1b[2K")?;
+        new_page();
+        Ok(())
+    }
+}
+
+impl Write for Paged {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // A line at a time, so that a page ends between lines.
+        let Some(end) = buf.iter().position(|&b| b == b'\n') else {
+            return self.out.write(buf);
+        };
+        self.turn()?;
+        self.out.write_all(&buf[..=end])?;
+        PAGE_LINES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(end + 1)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The terminal's height in rows: LINES when set, else the terminal's own.
+fn rows() -> Option<usize> {
+    if let Some(n) = std::env::var("LINES")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+    {
+        return Some(n.max(10));
+    }
+    let mut size = nix::libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one struct winsize to the pointer, which points at `size`.
+    let ok = unsafe { nix::libc::ioctl(1, nix::libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_row > 0).then_some(usize::from(size.ws_row).max(10))
 }

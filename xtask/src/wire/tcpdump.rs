@@ -17,6 +17,9 @@ pub struct Tcpdump {
     /// Keyed by the connection's two endpoints, the lower first; index 0 of the arrays below
     /// is the lower endpoint's side.
     conns: HashMap<(SocketAddr, SocketAddr), Conn>,
+    /// Times are shown from here (the step's start, since the capture began), so that a
+    /// step's retransmissions read 0.2, 0.6, 1.4 whatever came before it.
+    pub origin: Duration,
 }
 
 #[derive(Debug, Default)]
@@ -28,11 +31,11 @@ struct Conn {
 }
 
 impl Tcpdump {
-    /// One frame as tcpdump prints it by default, with the time since the run began. In
+    /// One frame as tcpdump prints it by default, with the time since `origin`. In
     /// `stable` mode the time reads `N.NNNNNN` and absolute sequence numbers read `ISN`,
     /// `ISN+1`, ..., so two runs print the same text (bar the ephemeral ports).
     pub fn line(&mut self, f: &Frame, stable: bool) -> String {
-        let time = time_text(f.time, stable);
+        let time = time_text(f.time.saturating_sub(self.origin), stable);
         let (len, host, iface) = (f.data.len(), &f.host, &f.iface);
         // A frame that cannot be read still gets its line, saying where it was captured, so a
         // garbled frame is seen rather than silently missing.
