@@ -514,10 +514,13 @@ fn an_instructor_can_step_through_every_step_of_a_lesson() {
     }
     term.expect("✓ all 13 checks held");
     assert!(term.wait().success());
-    assert!(
-        !term.seen.contains('\x1b'),
-        "NO_COLOR: no colour, even on a terminal"
-    );
+    // Colour is SGR, `ESC [ ... m`; a prompt erased (`ESC [ 2K`) is not colour.
+    let sgr = term.seen.split('\x1b').skip(1).any(|rest| {
+        let code = rest.strip_prefix('[').unwrap_or("");
+        let end = code.find(|c: char| !c.is_ascii_digit() && c != ';');
+        end.is_some_and(|i| code[i..].starts_with('m'))
+    });
+    assert!(!sgr, "NO_COLOR: no colour, even on a terminal");
 }
 
 /// Keys typed while a step runs are thrown away: one impatient key never runs two steps.

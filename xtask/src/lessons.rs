@@ -256,9 +256,15 @@ mod tests {
         let names = names();
         assert_eq!(find("ch5-sigpipe", &names), Ok(3));
         let error = find("sigchld", &names).expect_err("not a lesson's name");
-        assert!(error.starts_with("no lesson named `sigchld`; did you mean ch5-sigchld?\n"));
+        assert!(error.starts_with("no lesson named `sigchld`; did you mean ch5-sigchld? "));
+        assert!(!error.contains('\n'), "one line: {error}");
         let error = find("host", &names).expect_err("not a lesson's name");
-        assert!(error.contains("did you mean ch5-host-crash or ch5-host-reboot?\n"));
+        assert!(error.contains("did you mean ch5-host-crash or ch5-host-reboot? "));
+        let error = find("nothing-like-it", &names).expect_err("not a lesson's name");
+        assert!(
+            error.contains("the lessons are:\n"),
+            "the list to choose from: {error}"
+        );
     }
 
     #[test]

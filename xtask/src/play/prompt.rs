@@ -60,8 +60,12 @@ fn ask_once(step: usize) -> Prompt {
         match nix::unistd::read(std::io::stdin(), &mut byte) {
             Ok(0) => return Prompt::Quit,
             Ok(_) => {
-                // The prompt has done its work: erased, it leaves the screen to the step.
-                print!("\r\x1b[2K");
+                // The prompt has done its work: erased, it leaves the screen to the step (a
+                // dumb terminal cannot erase: a new line instead).
+                match std::env::var("TERM").is_ok_and(|t| t == "dumb") {
+                    true => println!(),
+                    false => print!("\r\x1b[2K"),
+                }
                 return match byte[0] {
                     b'q' | b'Q' => Prompt::Quit,
                     b'r' => Prompt::Restart(step),
