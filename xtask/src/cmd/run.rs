@@ -292,6 +292,10 @@ fn network(scenario: &Scenario, how: &How, lesson: &str) -> Result<Option<Lab>, 
     }
     match net::own_namespaces().and_then(|()| Lab::build(&scenario.hosts)) {
         Ok(lab) => Ok(Some(lab)),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("error: {lesson}'s scenario: {e}");
+            Err(ExitCode::from(2))
+        }
         Err(e) => {
             let why = net::may_fall_back(&e).map_err(|refused| fail(&refused))?;
             if how.namespaces_only {

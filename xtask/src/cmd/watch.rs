@@ -29,10 +29,10 @@ pub struct Args {
     #[arg(long, required_unless_present_any = ["pid", "run"])]
     port: Option<u16>,
     /// Show this process and all its descendants, and their sockets
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
     pid: Option<i32>,
     /// Attach to a running lesson: the runner's PID, which `cargo xtask run` prints
-    #[arg(long, conflicts_with_all = ["port", "pid"])]
+    #[arg(long, conflicts_with_all = ["port", "pid"], value_parser = clap::value_parser!(i32).range(1..))]
     run: Option<i32>,
     /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM=dumb; CLICOLOR_FORCE forces
     /// it), always or never
@@ -58,6 +58,11 @@ struct Runner {
 }
 
 impl Runner {
+    /// Whether the runner is still running.
+    fn alive(&self) -> bool {
+        std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+    }
+
     fn attach(pid: i32) -> Result<Runner, String> {
         let (lesson, scenario) = lesson_of(pid);
         let names = scenario.map_or(Vec::new(), |s| {
@@ -208,6 +213,13 @@ const REFRESH: Duration = Duration::from_millis(250);
 
 pub fn run(args: Args) -> ExitCode {
     supervise::catch_signals();
+    if let Some(pid) = args
+        .pid
+        .filter(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+    {
+        eprintln!("error: no process {pid} to watch");
+        return ExitCode::FAILURE;
+    }
     let tty = std::io::stdout().is_terminal();
     // Each frame is drawn into a buffer, then over the last one in place: no flicker.
     let colour = term::wants_colour(args.color);
@@ -256,12 +268,14 @@ pub fn run(args: Args) -> ExitCode {
                 None => {}
             }
         }
-        if paused {
+        // Paused or not, a run that has ended is let go at once: watch must not keep its
+        // namespaces open.
+        if paused && runner.as_ref().is_none_or(|r| r.alive()) {
             std::thread::sleep(Duration::from_millis(50));
             continue;
         }
         if let Some(r) = &mut runner
-            && (!std::path::Path::new(&format!("/proc/{}", r.pid)).exists() || r.follow().is_err())
+            && (!r.alive() || r.follow().is_err())
         {
             frames.hold(&mut p, "the run has ended");
             break;

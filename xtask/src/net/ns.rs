@@ -267,7 +267,8 @@ impl Net {
         ns.run(|| {
             quiet_ipv6()?;
             for (key, value) in &spec.sysctls {
-                sysctl(key, value)?;
+                // A setting the kernel does not have or refuses is the scenario's mistake.
+                sysctl(key, value).map_err(|e| mistake(&spec.name, e))?;
             }
             let rtnl = Rtnl::open()?;
             rtnl.set_up(index("lo")?)?;
@@ -279,7 +280,7 @@ impl Net {
                 rtnl.add_address(eth0, spec.addr, 24)?;
                 rtnl.set_up(eth0)?;
                 for route in &spec.routes {
-                    rtnl.add_route(route)?;
+                    rtnl.add_route(route).map_err(|e| mistake(&spec.name, e))?;
                 }
             }
             Ok(())
@@ -378,8 +379,20 @@ fn quiet_ipv6() -> io::Result<()> {
 /// Write a setting of the calling thread's network namespace (/proc/sys/net is per namespace).
 fn sysctl(key: &str, value: &str) -> io::Result<()> {
     let path = format!("/proc/sys/{}", key.replace('.', "/"));
-    std::fs::write(&path, value)
-        .map_err(|e| io::Error::new(e.kind(), format!("sysctl {key} = {value}: {e}")))
+    std::fs::write(&path, value).map_err(|e| {
+        let why = match e.kind() {
+            io::ErrorKind::NotFound => "this kernel has no such setting".to_string(),
+            io::ErrorKind::InvalidInput => format!("the kernel refuses the value {value}"),
+            _ => e.to_string(),
+        };
+        io::Error::new(e.kind(), format!("sysctl `{key}` = {value}: {why}"))
+    })
+}
+
+/// A host's setting or route the kernel refused: a mistake of the scenario's, not the
+/// machine's (`ErrorKind::InvalidInput` tells the runner so: exit 2, not "cannot make").
+fn mistake(host: &str, e: io::Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, format!("host `{host}`: {e}"))
 }
 
 /// An interface's index by name, in the calling thread's namespace.
@@ -401,7 +414,16 @@ impl Rtnl {
 
     /// Send one request and wait for the kernel's acknowledgement (or its errno).
     fn request(&self, msg: RouteNetlinkMessage, flags: u16) -> io::Result<()> {
-        let what = format!("{msg:?}");
+        // The request by name: its Debug form is a dump no reader wants in an error.
+        let what = match &msg {
+            RouteNetlinkMessage::NewLink(_) => "a new link",
+            RouteNetlinkMessage::SetLink(_) => "a link's settings",
+            RouteNetlinkMessage::DelLink(_) => "a link's removal",
+            RouteNetlinkMessage::NewAddress(_) => "a new address",
+            RouteNetlinkMessage::NewRoute(_) => "a new route",
+            RouteNetlinkMessage::NewNeighbour(_) => "a new neighbour",
+            _ => "a request",
+        };
         let mut msg = NetlinkMessage::from(msg);
         msg.header.flags = NLM_F_REQUEST | NLM_F_ACK | flags;
         msg.finalize();
@@ -413,13 +435,10 @@ impl Rtnl {
         let reply = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&reply)
             .map_err(|e| io::Error::other(format!("netlink reply: {e}")))?;
         match reply.payload {
-            NetlinkPayload::Error(e) if e.code.is_some() => {
-                let short: String = what.chars().take(60).collect();
-                Err(io::Error::new(
-                    e.to_io().kind(),
-                    format!("{short}...: {}", e.to_io()),
-                ))
-            }
+            NetlinkPayload::Error(e) if e.code.is_some() => Err(io::Error::new(
+                e.to_io().kind(),
+                format!("netlink refused {what}: {}", e.to_io()),
+            )),
             _ => Ok(()),
         }
     }
