@@ -97,7 +97,7 @@ impl Run<'_> {
         let path = setup.path_of(program);
         for name in names {
             self.programs.push((name.clone(), program.to_string()));
-            let pid = self.progs.start(name, &path, &args, host, ns)?;
+            let pid = self.progs.start(name, (&path, &args), host, ns, replaced)?;
             let prompt = match (setup.hosts.len() > 1, replaced) {
                 (true, _) => format!("{host}$ {line} &"),
                 (false, _) => format!("$ {line} &"),

@@ -166,19 +166,30 @@ impl Programs {
     }
 
     /// Start `path` with `args` in a new process group, its three standard streams piped, on
-    /// `host`: in the network namespace `ns` when given, else in the runner's.
+    /// `host`: in the network namespace `ns` when given, else in the runner's. With `terminal`,
+    /// its standard output is a pseudo-terminal instead of a pipe: a C program's stdio then
+    /// writes each line as it is printed, as in the terminal the book runs it in, rather than
+    /// holding a pipe's output in its buffer until it exits.
     pub fn start(
         &mut self,
         name: &str,
-        path: &Path,
-        args: &[String],
+        (path, args): (&Path, &[String]),
         host: &str,
         ns: Option<RawFd>,
+        terminal: bool,
     ) -> Result<i32, String> {
         let mut cmd = Command::new(path);
+        let tty = match terminal {
+            true => Some(terminal_out().map_err(|e| format!("cannot start {name}: {e}"))?),
+            false => None,
+        };
+        let stdout = match &tty {
+            Some((_, slave)) => Stdio::from(slave.try_clone().map_err(|e| e.to_string())?),
+            None => Stdio::piped(),
+        };
         cmd.args(args)
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+            .stdout(stdout)
             .stderr(Stdio::piped());
         cmd.process_group(0);
         // SAFETY: the closure runs in the child between fork and exec and only makes system
@@ -196,11 +207,23 @@ impl Programs {
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", path.display()))?;
+        // The program holds the terminal's other end now: this process lets go of it, so that
+        // its output ends (EIO on the master) when the program and its children have closed it.
+        drop(cmd);
         let pid = child.id() as i32;
         self.pgids.insert(pid);
         let open_pipes = Arc::new(AtomicUsize::new(2));
         if let Some(out) = child.stdout.take() {
             self.collect(name, out, false, Arc::clone(&open_pipes));
+        }
+        if let Some((master, slave)) = tty {
+            drop(slave);
+            self.collect(
+                name,
+                std::fs::File::from(master),
+                false,
+                Arc::clone(&open_pipes),
+            );
         }
         if let Some(err) = child.stderr.take() {
             self.collect(name, err, true, Arc::clone(&open_pipes));
@@ -404,6 +427,21 @@ impl Programs {
             }
         }
     }
+}
+
+/// A pseudo-terminal for a program's output, raw (no echo, no CR before each LF), both ends
+/// closed on exec so that only the program's descriptor 1 holds the slave.
+fn terminal_out() -> std::io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+    use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+    let pty = nix::pty::openpty(None, None)?;
+    for fd in [&pty.master, &pty.slave] {
+        fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
+    }
+    let mut raw = tcgetattr(&pty.slave)?;
+    cfmakeraw(&mut raw);
+    tcsetattr(&pty.slave, SetArg::TCSANOW, &raw)?;
+    Ok((pty.master, pty.slave))
 }
 
 impl Drop for Programs {
