@@ -121,3 +121,38 @@ pub fn bin_dir() -> PathBuf {
         .and_then(|exe| exe.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| lessons::root().join("target/debug"))
 }
+
+/// A build's programs held for one run: hard links (copies where a link cannot be made) in a
+/// folder of the run's own, so that a build that relinks a program meanwhile (another run's,
+/// a test's, with other features) never replaces it under the run. Removed when dropped; the
+/// keeper removes it after a runner killed with SIGKILL.
+pub struct Held {
+    pub dir: PathBuf,
+}
+
+impl Held {
+    /// Hold `programs` of the folder `bins`.
+    pub fn new(bins: &Path, programs: &[String]) -> std::io::Result<Held> {
+        let dir = held_dir(bins, std::process::id());
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        for program in programs {
+            let (from, to) = (bins.join(program), dir.join(program));
+            if std::fs::hard_link(&from, &to).is_err() {
+                std::fs::copy(&from, &to)?;
+            }
+        }
+        Ok(Held { dir })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Where the run whose runner is `pid` holds its programs.
+pub fn held_dir(bins: &Path, pid: u32) -> PathBuf {
+    bins.join(".held").join(pid.to_string())
+}

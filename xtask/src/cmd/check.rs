@@ -133,7 +133,7 @@ fn check_once(args: &Args, scenario: &Scenario, file: &Path) -> Result<Grade, Ex
         next: false,
     };
     let (outcome, report) = quietly(args.json, || {
-        run::play_with(scenario, (&reference, &own), &play, &how, &show)
+        run::play_with(scenario, (&reference.dir, &own), &play, &how, &show)
     })?;
     let tests = run_tests(&tasks, &own_dir);
     let graded = grade_tasks(&tasks, Some(&tests));

@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cargo::{self, BuildError};
+use crate::cargo::{self, BuildError, Held};
 use crate::lessons;
 use crate::net::{self, lab::Lab};
 use crate::play::{self, Outcome, Report, Setup};
@@ -124,7 +124,7 @@ pub fn run(args: Args) -> ExitCode {
         from: usize::from(args.from),
         namespaces_only: false,
     };
-    match play_lesson(&scenario, &bins, &args.play, &how, &show) {
+    match play_lesson(&scenario, &bins.dir, &args.play, &how, &show) {
         Ok((outcome, _)) => exit_code(outcome),
         Err(code) => code,
     }
@@ -154,9 +154,9 @@ pub fn find(name: &str, file: Option<&Path>) -> Result<(lessons::Lesson, Scenari
     }
 }
 
-/// Check what can be checked before anything is built, then build the scenario's programs.
-/// Returns the folder they are in.
-pub fn prepare(scenario: &Scenario, file: &Path, args: &PlayArgs) -> Result<PathBuf, ExitCode> {
+/// Check what can be checked before anything is built, then build the scenario's programs,
+/// and hold them for the run.
+pub fn prepare(scenario: &Scenario, file: &Path, args: &PlayArgs) -> Result<Held, ExitCode> {
     supervise::take_charge();
     supervise::remove_stale_run_dirs();
     if let Some(path) = &args.pcap {
@@ -170,14 +170,31 @@ pub fn prepare(scenario: &Scenario, file: &Path, args: &PlayArgs) -> Result<Path
         eprintln!("error: {}: {e}", file.display());
         ExitCode::from(2)
     })?;
-    match cargo::build_lessons(&packages) {
-        Ok(dir) => Ok(dir),
+    let bins = match cargo::build_lessons(&packages) {
+        Ok(dir) => dir,
         Err(BuildError::Interrupted) => {
             eprintln!("interrupted");
-            Err(ExitCode::from(130))
+            return Err(ExitCode::from(130));
         }
-        Err(e) => Err(fail(&e.to_string())),
-    }
+        Err(e) => return Err(fail(&e.to_string())),
+    };
+    Held::new(&bins, &programs(&packages))
+        .map_err(|e| fail(&format!("cannot hold the programs for the run: {e}")))
+}
+
+/// Every program of the packages: those the scenario starts, and those they run in turn
+/// (stepserv execs getpeer from its own folder).
+fn programs(packages: &[String]) -> Vec<String> {
+    let crates = lessons::root().join("crates");
+    let bins = packages.iter().flat_map(|p| {
+        let dir = std::fs::read_dir(crates.join(p).join("src/bin"));
+        dir.into_iter().flatten().flatten()
+    });
+    let names = bins.filter_map(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        name.strip_suffix(".rs").map(String::from)
+    });
+    names.collect()
 }
 
 /// How the lesson is shown.

@@ -65,8 +65,9 @@ fn watch(runner: Pid) -> ! {
         }
     };
     sweep();
-    let dir = super::run_dir_of(runner.as_raw() as u32);
-    let _ = std::fs::remove_dir_all(dir);
+    let pid = runner.as_raw() as u32;
+    let _ = std::fs::remove_dir_all(super::run_dir_of(pid));
+    let _ = std::fs::remove_dir_all(crate::cargo::held_dir(&crate::cargo::bin_dir(), pid));
     match (ended.code(), ended.signal()) {
         (Some(code), _) => std::process::exit(code),
         (None, Some(sig)) => std::process::exit(128 + sig),

@@ -122,6 +122,17 @@ pub fn remove_stale_run_dirs() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
+    let held = crate::cargo::bin_dir().join(".held");
+    for entry in std::fs::read_dir(held).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        if name
+            .to_str()
+            .and_then(|p| p.parse::<i32>().ok())
+            .is_some_and(|p| !keeper::alive(p))
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Set by the SIGINT, SIGTERM and SIGHUP handler; the engine checks it while it waits.
