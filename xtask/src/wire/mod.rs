@@ -26,7 +26,7 @@ mod kind;
 mod pcap;
 mod tcpdump;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub use diagram::diagram;
 pub use frame::{ArpInfo, Frame, Proto, Summary, TcpFlags, TcpInfo, Undecoded, decode, summarize};
