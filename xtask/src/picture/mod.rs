@@ -162,3 +162,33 @@ pub fn overlapping(labels: &[&Label]) -> Vec<(String, String)> {
     }
     found
 }
+
+/// The pictures of the key steps (`picture = true`), as the notes show them: for each, the
+/// process figure (`LESSON-step-N.svg`) and, when the step has packets, its time-sequence
+/// diagram (`LESSON-step-N-packets.svg`). Every step is numbered through, so that sequence
+/// numbers and placeholders read as in a whole run.
+pub fn key_pictures(lesson: &str, steps: &[StepData], stable: bool) -> Vec<(String, String)> {
+    let mut numbering = Numbering::default();
+    let mut names = Names::new(stable);
+    let empty = Snapshot::default();
+    let mut out = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let before = if i == 0 { &empty } else { &steps[i - 1].snap };
+        let packets = timeline(
+            &step.frames,
+            (before, &step.snap),
+            &mut numbering,
+            &mut names,
+        );
+        if !step.picture {
+            continue;
+        }
+        if let Some(svg) = processes(&step.snap, &mut names) {
+            out.push((format!("{lesson}-step-{}.svg", step.n), svg));
+        }
+        if let Some(svg) = packets {
+            out.push((format!("{lesson}-step-{}-packets.svg", step.n), svg));
+        }
+    }
+    out
+}

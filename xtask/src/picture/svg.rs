@@ -94,8 +94,11 @@ fn heads() -> Definitions {
                 .set("viewBox", (0, 0, 10, 10))
                 .set("refX", 10)
                 .set("refY", 5)
-                .set("markerWidth", 7)
-                .set("markerHeight", 7)
+                // In the picture's units, so that a thick line (an RST) keeps a head of the
+                // same size as the others.
+                .set("markerUnits", "userSpaceOnUse")
+                .set("markerWidth", 11)
+                .set("markerHeight", 11)
                 .set("orient", "auto-start-reverse")
                 .add(head),
         );

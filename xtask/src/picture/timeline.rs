@@ -25,6 +25,8 @@ pub struct Numbering {
     isns: HashMap<Pair, u32>,
     sent: Vec<(SocketAddr, SocketAddr, u32, usize, bool)>,
     states: HashMap<Pair, &'static str>,
+    /// The sides already labelled in the diagram being drawn: each gets its state once at least.
+    shown: std::collections::HashSet<Pair>,
     /// The sequence number just past each side's FIN, once sent.
     fin_next: HashMap<Pair, u32>,
 }
@@ -34,7 +36,7 @@ type Pair = (SocketAddr, SocketAddr);
 
 /// The diagram's measures, in pixels.
 const TOP: f64 = 58.0;
-const MIN_GAP: f64 = 34.0;
+const MIN_GAP: f64 = 40.0;
 const SLANT: f64 = 20.0;
 /// Up to a second, time goes down at this many pixels per second.
 const PER_SECOND: f64 = 160.0;
@@ -127,6 +129,7 @@ pub fn timeline_layout(
     numbering: &mut Numbering,
     names: &mut Names,
 ) -> Option<TimelineLayout> {
+    numbering.shown.clear();
     let events: Vec<Event> = frames
         .iter()
         .filter_map(|f| event(f, states.0, numbering))
@@ -200,7 +203,8 @@ fn place(
     let col = |end: SocketAddr| ends.iter().position(|x| *x == end).unwrap_or(0);
     let (a, b) = (col(e.from), col(e.to));
     let (xa, xb) = (layout.rails[a], layout.rails[b]);
-    let mid = ((xa + xb) / 2.0, y + SLANT / 2.0 - 6.0);
+    // Above the arrow, which starts at its sender's height and slants down from there.
+    let mid = ((xa + xb) / 2.0, y - 5.0);
     let class = format!("label {}", e.kind);
     let label = Label::new(&class, mid, "middle", e.label.clone());
     let head = match e.kind {
@@ -249,13 +253,39 @@ fn finals(
         let row = rows
             .filter(|s| ends.contains(&s.foreign))
             .find(|s| !s.state.is_empty());
-        let Some(row) = row else { continue };
+        let Some(row) = row else {
+            gone(layout, ends, after, (c, *end), y, numbering);
+            continue;
+        };
         let pair = (row.local, row.foreign);
         if numbering.states.get(&pair) != Some(&row.state) {
             numbering.states.insert(pair, row.state);
             let label = state_label(layout, c, y, row.state);
             layout.notes.push(label);
         }
+    }
+}
+
+/// A side the diagram labelled whose socket the kernel no longer has: CLOSED (a reset, a
+/// timeout, a process's end), unless it already said so.
+fn gone(
+    layout: &mut TimelineLayout,
+    ends: &[SocketAddr],
+    after: &Snapshot,
+    (c, end): (usize, SocketAddr),
+    y: f64,
+    numbering: &mut Numbering,
+) {
+    let known = numbering
+        .shown
+        .iter()
+        .find(|(me, peer)| *me == end && ends.contains(peer));
+    let Some(pair) = known.copied() else { return };
+    let held = after.socks.iter().any(|s| s.local == end);
+    if !held && numbering.states.get(&pair).is_some_and(|s| *s != "CLOSED") {
+        numbering.states.insert(pair, "CLOSED");
+        let label = state_label(layout, c, y, "CLOSED");
+        layout.notes.push(label);
     }
 }
 
@@ -292,12 +322,17 @@ fn heading(end: SocketAddr, states: (&Snapshot, &Snapshot), names: &mut Names) -
     let row = socks
         .filter(|s| s.local.port() == end.port() && s.local.ip() == end.ip())
         .find(|s| s.owner.is_some());
+    // The host is named where the run has more than one.
+    let all = states.0.socks.iter().chain(&states.1.socks);
+    let mut hosts = all.map(|s| s.host.as_str()).collect::<Vec<_>>();
+    hosts.sort();
+    hosts.dedup();
     let who = match row {
         Some(r) => {
             let program = r.owner.as_ref().map_or("", |o| o.1.as_str());
             match r.host.as_str() {
-                "" => program.to_string(),
-                host => format!("{host}: {program}"),
+                host if hosts.len() > 1 => format!("{host}: {program}"),
+                _ => program.to_string(),
             }
         }
         None => String::new(),
@@ -377,11 +412,15 @@ fn tcp_event(
         (f.syn, "SYN"),
         (f.fin, "FIN"),
         (f.rst, "RST"),
-        (f.ack, "ACK"),
+        (len > 0, "data"),
     ] {
         if on {
             words.push(word);
         }
+    }
+    // As the terminal's diagram: data is "data", and ACK is said only when nothing else is.
+    if f.ack && (words.is_empty() || f.syn) {
+        words.push("ACK");
     }
     let mut label = words.join(",");
     if let Some(isn) = n.isns.get(&(from, to)) {
@@ -475,7 +514,7 @@ fn transition(
     let mut changed = [None; 2];
     let sides = [((from, to), sender, sent), ((to, from), receiver, got)];
     for (i, (pair, old, new)) in sides.into_iter().enumerate() {
-        if old != new || !n.states.contains_key(&pair) {
+        if n.shown.insert(pair) || old != new {
             changed[i] = Some(new);
         }
         n.states.insert(pair, new);

@@ -35,7 +35,7 @@ fn the_handshake_reads_as_figure_2_5() {
     assert_eq!(labels[0], "SYN seq 0");
     assert_eq!(labels[1], "SYN,ACK seq 0 ack 1");
     assert_eq!(labels[2], "ACK ack 1");
-    assert_eq!(labels[3], "ACK seq 1:7 ack 1, 6 bytes");
+    assert_eq!(labels[3], "data seq 1:7 ack 1, 6 bytes");
     let states: Vec<&str> = l
         .notes
         .iter()

@@ -4,6 +4,7 @@
 //! the same as data. `--step` asks before each step ([`prompt`]).
 
 mod action;
+mod collect;
 mod prompt;
 mod report;
 mod steps;
@@ -71,6 +72,8 @@ pub struct Setup<'a> {
     pub packets: PacketView,
     /// `--keep-going`: a failed step does not end the run; the rest are played and checked.
     pub keep_going: bool,
+    /// Where each step's data is kept for the pictures (`--html`, `--pictures`); None: not kept.
+    pub steps: Option<&'a std::cell::RefCell<Vec<crate::picture::StepData>>>,
 }
 
 impl Setup<'_> {
