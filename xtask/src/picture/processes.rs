@@ -137,7 +137,12 @@ fn draw_process(
         s if p.wchan != "-" && !p.wchan.is_empty() => format!("{s}, asleep in {}", p.wchan),
         s => format!("state {s}"),
     };
-    let class = if p.state == 'Z' { "zombie" } else { "muted" };
+    // Where a process sleeps differs from run to run (the notes compare the rest).
+    let class = if p.state == 'Z' {
+        "zombie"
+    } else {
+        "muted wchan"
+    };
     layout
         .labels
         .push(Label::new(class, (x + 12.0, y + 36.0), "start", state));

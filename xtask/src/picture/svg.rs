@@ -34,7 +34,7 @@ svg.unp { --fg: #1b1b1b; --muted: #5c5c5c; --rail: #8a8a8a; --bg: #ffffff; --syn
 }
 svg.unp .bg { fill: var(--bg); }
 svg.unp text { fill: var(--fg); }
-svg.unp text.muted, svg.unp text.time, svg.unp text.fdname { fill: var(--muted); }
+svg.unp text.muted, svg.unp text.wchan, svg.unp text.time, svg.unp text.fdname { fill: var(--muted); }
 svg.unp text.state { fill: var(--conn); font-style: italic; }
 svg.unp .rail { stroke: var(--rail); stroke-width: 1.5; }
 svg.unp .break { stroke: var(--rail); fill: var(--bg); stroke-width: 1.5; }
@@ -182,12 +182,43 @@ pub fn structure(svg: &str) -> Vec<String> {
             continue;
         }
         let class = attr(tag, "class").unwrap_or_default();
-        if class.contains("time") || class.contains(" ack") || class == "bg" {
+        let varies = ["time", " ack", "wchan"].iter().any(|c| class.contains(c));
+        if varies || class == "bg" {
             continue;
         }
-        out.push(format!("{name}.{class} {}", rest.trim()));
+        out.push(unnumber(&format!("{name}.{class} {}", rest.trim())));
     }
     out.sort();
+    out
+}
+
+/// Placeholders without their numbers (p3 as pN, e2 as eN): which process or ephemeral port
+/// was seen first differs between runs when several start at once.
+fn unnumber(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let digits = chars[i + 1..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .count();
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let after = chars.get(i + 1 + digits);
+        if matches!(c, 'p' | 'e')
+            && digits > 0
+            && before.is_some_and(|b| matches!(b, ':' | ' ' | '('))
+            && !after.is_some_and(|a| a.is_ascii_alphanumeric())
+        {
+            out.push(c);
+            out.push('N');
+            i += 1 + digits;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
     out
 }
 

@@ -105,3 +105,22 @@ fn the_svg_has_an_arrow_element_per_packet() {
     assert_eq!(svg.matches("<line class=\"arrow").count(), frames.len());
     assert!(svg.starts_with("<svg"));
 }
+
+#[test]
+fn the_structure_leaves_out_times_coordinates_and_placeholder_numbers() {
+    let none = Snapshot::default();
+    let mut frames = conversation();
+    let draw = |frames: &[Frame]| {
+        let mut names = Names::new(true);
+        let n = &mut Numbering::default();
+        crate::picture::structure(&timeline(frames, (&none, &none), n, &mut names).unwrap())
+    };
+    let first = draw(&frames);
+    for f in &mut frames {
+        f.time *= 3;
+    }
+    assert_eq!(draw(&frames), first);
+    assert!(first.iter().all(|e| !e.contains("x1=")));
+    frames.pop();
+    assert_ne!(draw(&frames[..6]), first);
+}
