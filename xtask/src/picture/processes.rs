@@ -19,6 +19,8 @@ const GAP: f64 = 150.0;
 const SPACE: f64 = 22.0;
 const INDENT: f64 = 28.0;
 const MARGIN: f64 = 20.0;
+/// What a zombie's box says.
+const ZOMBIE: &str = "Z: a zombie <defunct>, never waited for";
 
 /// One process's box.
 #[derive(Debug, Clone)]
@@ -78,8 +80,11 @@ pub fn processes_layout(snap: &Snapshot, names: &mut Names) -> Option<ProcessLay
     let mut layout = ProcessLayout::default();
     let mut bottoms = [MARGIN + 26.0; 2];
     let mut placed: HashMap<i32, (f64, f64)> = HashMap::new();
+    // With no client left, the server's side is drawn where the client's would be.
+    let clients = snap.procs.iter().any(|p| !servers.contains(&p.pid));
     for (side, title) in [(0, "client"), (1, "server")] {
-        let x = MARGIN + side as f64 * (width + INDENT + GAP);
+        let column = if clients { side as f64 } else { 0.0 };
+        let x = MARGIN + column * (width + INDENT + GAP);
         let mine = |p: &&ProcRow| servers.contains(&p.pid) == (side == 1);
         if snap.procs.iter().any(|p| mine(&p)) {
             let at = (x, MARGIN + 6.0);
@@ -133,7 +138,7 @@ fn draw_process(
         .labels
         .push(Label::new("head", (x + 12.0, y + 19.0), "start", head));
     let state = match p.state {
-        'Z' => "zombie: exited, not waited for <defunct>".to_string(),
+        'Z' => ZOMBIE.to_string(),
         s if p.wchan != "-" && !p.wchan.is_empty() => format!("{s}, asleep in {}", p.wchan),
         s => format!("state {s}"),
     };
@@ -344,7 +349,7 @@ fn unowned(snap: &Snapshot, names: &mut Names) -> Vec<String> {
 
 /// Wide enough for every line written in a box.
 fn box_width(snap: &Snapshot, names: &mut Names) -> f64 {
-    let mut widest: f64 = MIN_BOX;
+    let mut widest: f64 = MIN_BOX.max(svg::text_width(ZOMBIE) + 30.0);
     for p in &snap.procs {
         let head = svg::text_width(p.program()) + 120.0;
         let asleep = svg::text_width(&p.wchan) + 160.0;

@@ -434,8 +434,10 @@ fn tcp_event(
     if let (true, Some(isn)) = (f.ack, n.isns.get(&(to, from))) {
         _ = write!(label, " ack {}", tcp.ack.wrapping_sub(*isn));
     }
-    if len > 0 {
-        _ = write!(label, ", {len} bytes");
+    match len {
+        0 => {}
+        1 => label.push_str(", 1 byte"),
+        _ => _ = write!(label, ", {len} bytes"),
     }
     let key = (from, to, tcp.seq, len, f.syn || f.fin);
     let again = (len > 0 || f.syn || f.fin) && !f.rst && n.sent.contains(&key);
