@@ -61,17 +61,21 @@ const EPHEMERAL: u16 = 32768;
 
 impl Names {
     pub fn new(stable: bool) -> Names {
-        Names {
+        let mut names = Names {
             stable,
             ..Names::default()
-        }
+        };
+        // The runner, parent of the programs it starts, is p0, as in the terminal's tables.
+        let runner = std::process::id() as i32;
+        names.pids.insert(runner, "p0".to_string());
+        names
     }
 
     pub fn pid(&mut self, pid: i32) -> String {
         if !self.stable {
             return pid.to_string();
         }
-        let n = self.pids.len() + 1;
+        let n = self.pids.len();
         self.pids.entry(pid).or_insert(format!("p{n}")).clone()
     }
 
@@ -81,6 +85,15 @@ impl Names {
         }
         let n = self.ports.len() + 1;
         self.ports.entry(port).or_insert(format!("e{n}")).clone()
+    }
+
+    /// A path in the run's folder, whose name has the runner's PID in it.
+    pub fn path(&self, path: &str) -> String {
+        let dir = crate::supervise::run_dir().to_string_lossy().into_owned();
+        match self.stable {
+            true => path.replace(&dir, "/tmp/unp-lab.NNNNNNN"),
+            false => path.to_string(),
+        }
     }
 
     /// An address and port, as `127.0.0.1:9877`; `*` for the wildcard port.

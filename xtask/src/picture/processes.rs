@@ -111,9 +111,9 @@ pub fn processes_layout(snap: &Snapshot, names: &mut Names) -> Option<ProcessLay
     let mut bottom = bottoms[0].max(bottoms[1]);
     for line in unowned(snap, names) {
         bottom += 18.0;
-        layout
-            .labels
-            .push(Label::new("muted", (MARGIN, bottom), "start", line));
+        // How many closed connections still wait depends on the run's timing: not compared.
+        let label = Label::new("muted timewait", (MARGIN, bottom), "start", line);
+        layout.labels.push(label);
     }
     layout.size = (
         2.0 * MARGIN + 2.0 * width + 2.0 * INDENT + GAP,
@@ -220,16 +220,11 @@ fn describe(
         } else {
             "sockfd"
         };
-        let path = if u.path.is_empty() {
-            "(unnamed)"
-        } else {
-            &u.path
+        let path = match u.path.as_str() {
+            "" => "(unnamed)".to_string(),
+            path => names.path(path),
         };
-        return (
-            name,
-            format!("unix {} {}", u.kind, u.state),
-            path.to_string(),
-        );
+        return (name, format!("unix {} {}", u.kind, u.state), path);
     }
     ("sockfd", fd.kind.clone(), fd.name.clone())
 }

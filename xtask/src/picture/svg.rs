@@ -34,7 +34,8 @@ svg.unp { --fg: #1b1b1b; --muted: #5c5c5c; --rail: #8a8a8a; --bg: #ffffff; --syn
 }
 svg.unp .bg { fill: var(--bg); }
 svg.unp text { fill: var(--fg); }
-svg.unp text.muted, svg.unp text.wchan, svg.unp text.time, svg.unp text.fdname { fill: var(--muted); }
+svg.unp text.muted, svg.unp text.wchan, svg.unp text.time,
+  svg.unp text.fdname { fill: var(--muted); }
 svg.unp text.state { fill: var(--conn); font-style: italic; }
 svg.unp .rail { stroke: var(--rail); stroke-width: 1.5; }
 svg.unp .break { stroke: var(--rail); fill: var(--bg); stroke-width: 1.5; }
@@ -182,7 +183,9 @@ pub fn structure(svg: &str) -> Vec<String> {
             continue;
         }
         let class = attr(tag, "class").unwrap_or_default();
-        let varies = ["time", " ack", "wchan"].iter().any(|c| class.contains(c));
+        let varies = ["time", " ack", "wchan", "timewait"]
+            .iter()
+            .any(|c| class.contains(c));
         if varies || class == "bg" {
             continue;
         }

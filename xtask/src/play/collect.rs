@@ -74,12 +74,11 @@ impl Run<'_> {
                 signal,
                 children,
             } => {
-                let whom = if *children { " and its children" } else { "" };
-                vec![format!(
-                    "kill -{} {}{whom}",
-                    &signal.as_str()[3..],
-                    to.join(" ")
-                )]
+                let whom = if *children { "'s children" } else { "" };
+                let sig = &signal.as_str()[3..];
+                to.iter()
+                    .map(|t| format!("kill -{sig} {t}{whom}"))
+                    .collect()
             }
             Action::Crash { host } => vec![format!("{host} crashes: its cable is pulled")],
             Action::Reboot { host } => vec![format!("{host} reboots")],
