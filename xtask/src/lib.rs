@@ -10,6 +10,7 @@ pub mod grade;
 pub mod kernel;
 pub mod lessons;
 pub mod net;
+pub mod picture;
 pub mod play;
 pub mod scenario;
 pub mod show;

@@ -11,7 +11,10 @@
 //!   `--update` moves the line number to where the code now is;
 //! - its guarded lines, between the markers `GUARDS_BEGIN` and `GUARDS_END`, list the scenario's
 //!   `[[guard]]`s: each key line, the change that undoes it, and what catches that change
-//!   (`cargo xtask guard` shows it). `--update` writes the list, before the transcript.
+//!   (`cargo xtask guard` shows it). `--update` writes the list, before the transcript;
+//! - its pictures: the key steps' SVGs in course-notes/pictures/, drawn by the same run, linked
+//!   where the step's (folded) transcript is, and compared on their structure
+//!   (`course/pictures.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -90,6 +93,11 @@ struct Note {
     text: String,
     /// The lesson's run, in stable mode.
     transcript: String,
+    /// The pictures of its key steps from the same run: file name and SVG.
+    pictures: Vec<(String, String)>,
+    lesson: String,
+    /// course-notes/pictures/.
+    picture_dir: PathBuf,
     /// The list of guarded lines, as the scenario has them.
     guards: String,
     /// Guards whose line is not in the code once: the notes' check holds the lessons to them.
@@ -120,7 +128,7 @@ impl Note {
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let folder = lesson.scenario.parent().unwrap_or(Path::new("."));
         let guard_problems = scenario.map_or(Vec::new(), |s| s.guard_problems(folder));
-        let transcript = transcript(name).map_err(|e| format!("{name}: {e}"))?;
+        let (transcript, pictures) = transcript(name).map_err(|e| format!("{name}: {e}"))?;
         Ok(Note {
             place,
             shown: format!("course-notes/{file}"),
@@ -128,6 +136,9 @@ impl Note {
             path,
             text,
             transcript,
+            pictures,
+            lesson: name.clone(),
+            picture_dir: dir.join(crate::course::pictures::DIR),
             guards: scenario.map_or(String::new(), |s| guard_list(name, s)),
             guard_problems,
         })
@@ -140,13 +151,20 @@ impl Note {
         problems.extend(self.guard_problems.iter().map(|p| format!("{shown}: {p}")));
         // A transcript that differs only in what differs from run to run is kept, so that an
         // update does not churn every note.
-        let same =
-            current_transcript(text).is_some_and(|t| normalize(t) == normalize(&self.transcript));
+        let folded = self.folded();
+        let same = current_transcript(text).is_some_and(|t| {
+            normalize(t) == normalize(&self.transcript) && markup(t) == markup(&folded)
+        });
         let updated = if same {
             text.clone()
         } else {
-            replace_transcript(text, &self.transcript)
+            replace_transcript(text, &folded)
         };
+        problems.extend(crate::course::pictures::update(
+            &self.picture_dir,
+            &self.lesson,
+            &self.pictures,
+        ));
         let updated = fix_references(&updated, problems, shown);
         let updated = replace_navigation(&replace_guards(&updated, &self.guards), nav);
         let updated = crate::course::machine::fill(&updated);
@@ -178,8 +196,17 @@ impl Note {
                     show(&new)
                 ))
             }
+            Some(old) if markup(old) != markup(&self.folded()) => problems.push(format!(
+                "{shown}: the links to the pictures, or the folds, are stale: \
+                 run `cargo xtask notes --update`"
+            )),
             Some(_) => {}
         }
+        problems.extend(crate::course::pictures::check(
+            &self.picture_dir,
+            &self.lesson,
+            &self.pictures,
+        ));
         check_references(text, problems, shown);
         problems.extend(crate::course::machine::check(text, shown));
         problems.extend(crate::course::check_note(
@@ -196,6 +223,22 @@ impl Note {
     }
 }
 
+impl Note {
+    /// The transcript as the note shows it: a step at a time, folded, the pictures inline.
+    fn folded(&self) -> String {
+        let names: Vec<String> = self.pictures.iter().map(|(n, _)| n.clone()).collect();
+        crate::course::pictures::fold(&self.transcript, &names, &self.lesson)
+    }
+}
+
+/// The markup lines of a transcript (links to pictures, folds), in order.
+fn markup(transcript: &str) -> Vec<&str> {
+    let lines = transcript.lines().map(str::trim_end);
+    lines
+        .filter(|l| crate::course::pictures::is_markup(l))
+        .collect()
+}
+
 /// `course-notes/NN-<lesson>.md`.
 fn note_of(dir: &Path, lesson: &str) -> Option<PathBuf> {
     let suffix = format!("-{lesson}.md");
@@ -209,20 +252,32 @@ fn note_of(dir: &Path, lesson: &str) -> Option<PathBuf> {
         })
 }
 
-/// Play the lesson in stable mode with this same runner, and return what it printed.
-/// What failed is read from the run's report, not from its printed lines.
-fn transcript(lesson: &str) -> Result<String, String> {
+/// Play the lesson in stable mode with this same runner, and return what it printed and the
+/// pictures of its key steps. What failed is read from the run's report, not from its printed
+/// lines.
+fn transcript(lesson: &str) -> Result<(String, Vec<(String, String)>), String> {
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     let report = tempfile_path(lesson);
+    let pictures = report.with_extension("pictures");
     let out = Command::new(me)
         .args(["run", lesson, "--port", "0", "--stable", "--report"])
         .arg(&report)
+        .arg("--pictures")
+        .arg(&pictures)
         .env("NO_COLOR", "1")
         .output()
         .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let read = crate::play::Report::read(&report);
     let _ = std::fs::remove_file(&report);
+    let drawn = crate::course::pictures::existing(&pictures, lesson)
+        .into_iter()
+        .map(|name| {
+            let svg = std::fs::read_to_string(pictures.join(&name)).unwrap_or_default();
+            (name, svg)
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&pictures);
     if !out.status.success() {
         let why = match read {
             Ok(r) => match r.first_failure() {
@@ -233,7 +288,7 @@ fn transcript(lesson: &str) -> Result<String, String> {
         };
         return Err(format!("the scenario failed: {why}"));
     }
-    Ok(text)
+    Ok((text, drawn))
 }
 
 /// Where a run of `lesson` writes its report for this command: a file of this process's own.
@@ -280,8 +335,8 @@ fn current_transcript(note: &str) -> Option<&str> {
     Some(&note[start..end])
 }
 
-fn replace_transcript(note: &str, transcript: &str) -> String {
-    let block = format!("{BEGIN}\n```text\n{}\n```\n{END}", transcript.trim_end());
+fn replace_transcript(note: &str, folded: &str) -> String {
+    let block = format!("{BEGIN}\n{}\n{END}", folded.trim_end());
     match (note.find(BEGIN), note.find(END)) {
         (Some(start), Some(end)) if start < end => {
             format!("{}{block}{}", &note[..start], &note[end + END.len()..])
@@ -371,7 +426,7 @@ fn normalize(transcript: &str) -> Vec<String> {
     let mut in_table = false;
     let unnumbered: Vec<String> = transcript.lines().map(unnumber_ports).collect();
     for line in unnumbered.iter().map(|l| l.trim_end()) {
-        if line.starts_with("```") {
+        if line.starts_with("```") || crate::course::pictures::is_markup(line) {
             continue;
         }
         if line.contains("PID  PPID  STAT") || line.contains("Proto  Recv-Q") || is_view(line) {

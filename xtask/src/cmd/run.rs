@@ -42,6 +42,15 @@ pub struct Args {
     /// Print PIDs, ports and timings as placeholders, so that transcripts compare equal
     #[arg(long, hide = true)]
     stable: bool,
+    /// Write the run as one self-contained HTML page to FILE: each step's narration, output,
+    /// tables and checks, its packets as a time-sequence diagram, and the process figure of
+    /// the key steps (the arrow keys step through it)
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Write the pictures of the lesson's key steps (`picture = true`) to DIR as SVG files
+    /// (what `cargo xtask notes` puts beside the notes)
+    #[arg(long, value_name = "DIR", hide = true)]
+    pictures: Option<PathBuf>,
 }
 
 /// What `run` and `check` share: how the run is played and shown.
@@ -117,15 +126,23 @@ pub fn run(args: Args) -> ExitCode {
         stable: args.stable,
         next: args.scenario.is_none(),
     };
+    let wants_pictures = args.html.is_some() || args.pictures.is_some();
     let how = How {
         port: args.port,
         host_network: args.host_network,
         step: args.step,
         from: usize::from(args.from),
         namespaces_only: false,
+        steps: wants_pictures.then(Default::default),
     };
-    match play_lesson(&scenario, &bins.dir, &args.play, &how, &show) {
-        Ok((outcome, _)) => exit_code(outcome),
+    let (outcome, report) = match play_lesson(&scenario, &bins.dir, &args.play, &how, &show) {
+        Ok(played) => played,
+        Err(code) => return code,
+    };
+    let steps = how.steps.map(|s| s.take()).unwrap_or_default();
+    let written = write_pictures(&args, &scenario, &steps, &report).map_err(|e| fail(&e));
+    match written {
+        Ok(()) => exit_code(outcome),
         Err(code) => code,
     }
 }
@@ -152,6 +169,38 @@ pub fn find(name: &str, file: Option<&Path>) -> Result<(lessons::Lesson, Scenari
             Err(ExitCode::from(2))
         }
     }
+}
+
+/// `--html FILE` and `--pictures DIR`: the run as a page, and its key steps' pictures.
+fn write_pictures(
+    args: &Args,
+    scenario: &Scenario,
+    steps: &[crate::picture::StepData],
+    report: &Report,
+) -> Result<(), String> {
+    if let Some(path) = &args.html {
+        let page = crate::picture::Page {
+            lesson: &args.lesson,
+            title: &scenario.lesson.title,
+            section: &scenario.lesson.section,
+            steps,
+            report,
+            stable: args.stable,
+        };
+        let html = crate::picture::page(&page);
+        std::fs::write(path, html).map_err(|e| format!("--html {}: {e}", path.display()))?;
+        if !args.stable {
+            println!("The run as a page: {}", path.display());
+        }
+    }
+    if let Some(dir) = &args.pictures {
+        let shown = |e: std::io::Error| format!("--pictures {}: {e}", dir.display());
+        std::fs::create_dir_all(dir).map_err(shown)?;
+        for (name, svg) in crate::picture::key_pictures(&args.lesson, steps, args.stable) {
+            std::fs::write(dir.join(name), svg).map_err(shown)?;
+        }
+    }
+    Ok(())
 }
 
 /// Check what can be checked before anything is built, then build the scenario's programs,
@@ -215,6 +264,8 @@ pub struct How {
     /// Refuse to run on the machine's own network where namespaces cannot be made (`check`:
     /// a student's program must reach nothing outside the run).
     pub namespaces_only: bool,
+    /// Keep each step's data for the pictures (`--html`, `--pictures`).
+    pub steps: Option<std::rc::Rc<std::cell::RefCell<Vec<crate::picture::StepData>>>>,
 }
 
 /// Make the run's network, play the scenario (again from the start on `--step`'s r, b and j),
@@ -266,11 +317,15 @@ pub fn play_with(
         packets: args.packets,
         keep_going: args.keep_going,
         live: !show.stable && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        steps: how.steps.as_deref(),
     };
     printer.show_hosts(scenario.hosts.len() > 1);
     let in_namespaces = lab.is_some();
     let (outcome, report) = loop {
         let (outcome, mut report) = play::play(scenario, &setup, lab.take(), &mut printer);
+        if let (Outcome::Restart(_), Some(steps)) = (outcome, &how.steps) {
+            steps.borrow_mut().clear(); // played again from the start
+        }
         let Outcome::Restart(n) = outcome else {
             report.lesson = show.lesson.to_string();
             break (outcome, report);

@@ -13,6 +13,7 @@ use std::path::Path;
 
 pub mod book;
 pub mod machine;
+pub mod pictures;
 
 /// A lesson as the course shows it: its place (from 1), name and scenario's `section`.
 pub struct Entry {

@@ -175,7 +175,7 @@ impl Run<'_> {
     /// `{port}`, `{host}` (the address of `host`, where the program runs), `{NAME}` (the
     /// address of host NAME) and `{tmp}` (the run's folder, made when first named) in a
     /// program's argument.
-    fn fill(&self, arg: &str, host: &str) -> String {
+    pub(super) fn fill(&self, arg: &str, host: &str) -> String {
         let mut arg = arg.replace("{port}", &self.setup.port.to_string());
         if arg.contains("{tmp}") {
             let dir = run_dir();

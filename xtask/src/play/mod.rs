@@ -4,6 +4,7 @@
 //! the same as data. `--step` asks before each step ([`prompt`]).
 
 mod action;
+mod collect;
 mod prompt;
 mod report;
 mod steps;
@@ -73,6 +74,8 @@ pub struct Setup<'a> {
     /// Show each packet as it comes while a step waits (on a terminal): the retransmissions
     /// of §5.14 arrive one by one, with their growing gaps.
     pub live: bool,
+    /// Where each step's data is kept for the pictures (`--html`, `--pictures`); None: not kept.
+    pub steps: Option<&'a std::cell::RefCell<Vec<crate::picture::StepData>>>,
 }
 
 impl Setup<'_> {

@@ -163,6 +163,7 @@ fn one<W: Write>(
     let (view, waited) = waited?;
     let view = run.settled(view);
     p.learn(&view.snap);
+    run.collect(step, n, &view, mark);
     if step.quiet || !shown {
         p.remember(&view.snap);
     } else {

@@ -27,7 +27,7 @@ mod pcap;
 mod proto;
 mod tcpdump;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 pub use diagram::diagram;
 pub use frame::{ArpInfo, Frame, Summary, TcpFlags, TcpInfo, Undecoded, decode, summarize};
