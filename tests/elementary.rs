@@ -215,19 +215,7 @@ fn bindtable_binds_as_figure_4_5_and_connect_fills_in_the_address() {
     // Two free ports in a row for the rows that bind a given port (other programs on this
     // machine may hold any fixed one), below the ephemeral range, so that the rows binding
     // port 0 cannot be given one of them.
-    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .expect("ip_local_port_range");
-    let low: u16 = range
-        .split_whitespace()
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("low");
-    let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
-    let start = 10_000 + (std::process::id() % 10_000) as u16;
-    let lport = (start..low.saturating_sub(1))
-        .chain(10_000..start)
-        .find(|&p| free(p) && free(p + 1))
-        .expect("two free ports in a row below the ephemeral range");
+    let lport = common::free_ports_below_ephemeral(2);
     bt = cmd("bindtable")
         .args([
             "127.0.0.1",

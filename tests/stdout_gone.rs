@@ -146,7 +146,7 @@ fn clients_and_tools_stop_with_one_line_when_stdout_goes_away() {
         let day_args = strings(&["127.0.0.1", "--port", &day.port.to_string()]);
         run("daytimetcpcli", &day_args, b"", out, true);
         run("stepcli", &tcp(&[]), b"socket\nconnect\n", out, true);
-        let lport = common::closed_port().to_string();
+        let lport = common::free_ports_below_ephemeral(1).to_string();
         let mut bindtable = day_args.clone();
         bindtable.extend(strings(&["--local", "127.0.0.1", "--lport", &lport]));
         run("bindtable", &bindtable, b"", out, true);

@@ -311,6 +311,25 @@ pub fn closed_port() -> u16 {
     l.local_addr().expect("local_addr").port()
 }
 
+/// The first of `count` free ports in a row below the ephemeral range, for a program told to
+/// bind a given port: other programs on this machine may hold any fixed one, and a port the
+/// kernel hands out for port 0 (another test's connect) is never one of these.
+pub fn free_ports_below_ephemeral(count: u16) -> u16 {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .expect("ip_local_port_range");
+    let low: u16 = range
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("low");
+    let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+    let start = 10_000 + (std::process::id() % 10_000) as u16;
+    (start..low.saturating_sub(count))
+        .chain(10_000..start)
+        .find(|&p| (p..p + count).all(free))
+        .expect("free ports below the ephemeral range")
+}
+
 /// TCP sockets on `port` (local or foreign) in `state`, with their Recv-Q. Read the way the
 /// runner reads them (see its sockdiag.rs for why not from /proc/net/tcp).
 pub fn tcp_sockets(port: u16, state: &str) -> Vec<u32> {

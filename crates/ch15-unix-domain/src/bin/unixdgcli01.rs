@@ -54,6 +54,9 @@ fn main() {
     let servpath = args.client.path_or(UNIXDG_PATH);
     let clipath = servpath.with_file_name(format!("unixdgcli01.{}", std::process::id()));
     if !args.no_bind {
+        // A client killed before its unlink below left its name behind; a later client with
+        // the same pid must not fail on it (the servers unlink before bind for the same reason).
+        let _ = unlink(&clipath);
         bind(sockfd.as_raw_fd(), &unix_addr(&clipath)).unwrap_or_else(|e| err_sys("bind", e));
     }
     dg_cli(sockfd.as_fd(), &unix_addr(&servpath));
