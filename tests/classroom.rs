@@ -414,7 +414,12 @@ impl OnTerminal {
 
     /// Read until `text` has appeared `times` times (a prompt shown again for the next step).
     fn expect_times(&mut self, text: &str, times: usize) {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        self.expect_within(text, times, Duration::from_secs(60));
+    }
+
+    /// `expect_times` with a limit of its own (a build comes first).
+    fn expect_within(&mut self, text: &str, times: usize, limit: Duration) {
+        let deadline = Instant::now() + limit;
         while self.seen.matches(text).count() < times {
             assert!(
                 Instant::now() < deadline,
@@ -779,4 +784,43 @@ fn watch_needs_a_port_or_a_pid() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--port"));
+}
+
+/// `check --watch` grades the copy, waits, grades it again when a file of it is saved (as
+/// `rustlings watch` does), and stops on q.
+#[test]
+fn check_watch_grades_again_after_a_save_and_stops_on_q() {
+    let dir = std::env::temp_dir().join(format!("unp-lab-watch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (copies, target) = (dir.join("exercises"), dir.join("target"));
+    let env = [
+        ("UNP_LAB_EXERCISES_DIR", copies.to_str().expect("utf-8")),
+        ("UNP_LAB_EXERCISES_TARGET", target.to_str().expect("utf-8")),
+        ("NO_COLOR", "1"),
+    ];
+    let made = StdCommand::new(bin("xtask"))
+        .args(["exercise", "ch5-fork-server"])
+        .envs(env)
+        .output()
+        .expect("exercise");
+    assert!(made.status.success(), "{made:?}");
+    let mut term = OnTerminal::start_env(&["check", "ch5-fork-server", "--watch"], &env);
+    // The first check builds the copy: its own target, its dependencies too.
+    term.expect_within("save a file to check again", 1, Duration::from_secs(300));
+    assert_eq!(
+        term.seen
+            .matches("── checking exercises/ch5-fork-server")
+            .count(),
+        1
+    );
+    // A save: the file written again, as an editor does.
+    let file = copies.join("ch5-fork-server/src/bin/tcpserv01.rs");
+    let text = std::fs::read_to_string(&file).expect("the copy's program");
+    std::fs::write(&file, text).expect("save it");
+    term.expect_times("── checking exercises/ch5-fork-server", 2);
+    term.expect_within("save a file to check again", 2, Duration::from_secs(120));
+    term.type_keys("q");
+    let status = term.wait();
+    assert_eq!(status.code(), Some(1), "the tasks are open: {}", term.seen);
+    let _ = std::fs::remove_dir_all(&dir);
 }
