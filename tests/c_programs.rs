@@ -6,34 +6,13 @@
 
 mod common;
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command as StdCommand;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use assert_cmd::Command;
+use common::TempDir;
 use predicates::prelude::*;
-
-/// A temporary folder for a test's programs, removed when the test ends.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("unp-lab-c-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("a temporary folder");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// `cc -o DIR/NAME tests/c/SOURCE.c -DDEFINE...`: the program's path.
 fn cc(dir: &Path, source: &str, defines: &[&str], name: &str) -> PathBuf {
@@ -85,7 +64,7 @@ const HANDLER_BLOCKS: &str = "expected: serv04 has 2 running children";
 
 #[test]
 fn the_c_fixtures_compile_with_every_variant() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("c");
     for (source, defines) in [
         ("tcpserv01", &[][..]),
         ("tcpserv01", &["LACKS_PARENT_CLOSE"][..]),
@@ -99,7 +78,7 @@ fn the_c_fixtures_compile_with_every_variant() {
 
 #[test]
 fn tcpserv01_in_c_passes_ch5_fork_server() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("c");
     let server = cc(&tmp.0, "tcpserv01", &[], "tcpserv01");
     run_with("ch5-fork-server", "tcpserv01", &server)
         .code(0)
@@ -108,7 +87,7 @@ fn tcpserv01_in_c_passes_ch5_fork_server() {
 
 #[test]
 fn tcpserv01_in_c_without_the_parents_close_fails_as_the_rust_change_does() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("c");
     let server = cc(&tmp.0, "tcpserv01", &["LACKS_PARENT_CLOSE"], "tcpserv01");
     run_with("ch5-fork-server", "tcpserv01", &server)
         .code(1)
@@ -117,7 +96,7 @@ fn tcpserv01_in_c_without_the_parents_close_fails_as_the_rust_change_does() {
 
 #[test]
 fn tcpserv04_in_c_passes_ch5_sigchld() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("c");
     let server = cc(&tmp.0, "tcpserv04", &[], "tcpserv04");
     run_with("ch5-sigchld", "tcpserv04", &server)
         .code(0)
@@ -126,7 +105,7 @@ fn tcpserv04_in_c_passes_ch5_sigchld() {
 
 #[test]
 fn tcpserv04_in_c_without_wnohang_fails_as_the_rust_change_does() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("c");
     let server = cc(&tmp.0, "tcpserv04", &["NO_WNOHANG"], "tcpserv04");
     run_with("ch5-sigchld", "tcpserv04", &server)
         .code(1)
@@ -137,7 +116,7 @@ fn tcpserv04_in_c_without_wnohang_fails_as_the_rust_change_does() {
 /// children end together (§5.10); some check of the scenario says so.
 #[test]
 fn tcpserv04_in_c_with_a_single_wait_fails_ch5_sigchld() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("c");
     let server = cc(&tmp.0, "tcpserv04", &["SINGLE_WAIT"], "tcpserv04");
     run_with("ch5-sigchld", "tcpserv04", &server)
         .code(1)

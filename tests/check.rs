@@ -14,16 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use common::TempDir;
 use xtask::exercise;
-
-/// A temporary folder, removed when the test ends, passed or failed.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
@@ -49,7 +41,7 @@ fn grade(dir: &Path, target: &Path) -> serde_json::Value {
 
 #[test]
 fn a_copy_is_graded_open_then_done_and_a_broken_one_is_contained() {
-    let tmp = TempDir(std::env::temp_dir().join(format!("unp-lab-check-{}", std::process::id())));
+    let tmp = TempDir::new("check");
     let (dir, target) = (tmp.0.join("exercises"), tmp.0.join("target"));
     fs::create_dir_all(&dir).expect("a folder");
     xtask(&dir, &target, &["exercise", "ch5-sigchld"]).success();
@@ -117,8 +109,7 @@ fn a_copy_is_graded_open_then_done_and_a_broken_one_is_contained() {
 /// with setsid) is ended with the run: a line says so, and no process is left.
 #[test]
 fn a_server_that_forks_300_children_is_contained() {
-    let tmp = TempDir(std::env::temp_dir().join(format!("unp-lab-forks-{}", std::process::id())));
-    fs::create_dir_all(&tmp.0).expect("a folder");
+    let tmp = TempDir::new("forks");
     let source = tmp.0.join("forks.c");
     fs::write(
         &source,

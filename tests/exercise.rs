@@ -8,34 +8,14 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use assert_cmd::Command;
+use common::TempDir;
 use predicates::prelude::*;
 use xtask::cargo::BuildError;
 use xtask::exercise;
 use xtask::scenario::Scenario;
-
-/// A temporary folder for a test's copies, removed when the test ends, passed or failed.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("unp-lab-exercise-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("a temporary folder");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
@@ -76,7 +56,7 @@ fn code(change: &str) -> &str {
 
 #[test]
 fn every_lessons_copy_has_each_guarded_line_changed_and_marked_and_is_a_workspace_of_its_own() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("exercise");
     for lesson in lessons() {
         let scenario_file = root().join("crates").join(&lesson).join("scenario.toml");
         let scenario = Scenario::load(&scenario_file).expect("the scenario loads");
@@ -129,7 +109,7 @@ fn every_lessons_copy_has_each_guarded_line_changed_and_marked_and_is_a_workspac
 
 #[test]
 fn the_task_list_names_each_place_and_the_next_command() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("exercise");
     let out = exercise(&tmp.0, &["ch5-sigchld"]).success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     for place in [
@@ -164,7 +144,7 @@ fn the_task_list_names_each_place_and_the_next_command() {
 
 #[test]
 fn a_second_run_keeps_the_copy_and_reset_puts_it_aside() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("exercise");
     exercise(&tmp.0, &["ch5-fork-server"]).success();
     let copy = tmp.0.join("ch5-fork-server");
     let work = copy.join("src/bin/tcpserv01.rs");
@@ -194,7 +174,7 @@ fn a_second_run_keeps_the_copy_and_reset_puts_it_aside() {
 
 #[test]
 fn an_unknown_lesson_is_a_usage_error_with_a_suggestion() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("exercise");
     exercise(&tmp.0, &["ch5-sigchd"])
         .code(2)
         .stderr(predicate::str::contains("did you mean ch5-sigchld?"))
@@ -207,7 +187,7 @@ fn an_unknown_lesson_is_a_usage_error_with_a_suggestion() {
 /// `BuildError::Failed`, after cargo's own errors, never a panic.
 #[test]
 fn the_copy_builds_and_one_that_does_not_compile_is_a_build_error() {
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("exercise");
     exercise(&tmp.0, &["ch5-sigchld"]).success();
     let copy = tmp.0.join("ch5-sigchld");
     let programs = [

@@ -802,8 +802,7 @@ expect = [{ packet = "SYN", count = 0 }]
 /// Start a run whose last step waits for something that never comes, send `sig` once it is
 /// waiting, and check that it stops at once with status 130 and leaves nothing behind.
 fn interrupt_with(sig: Signal) {
-    let path = scenario_file(&format!(
-        "{SERVER_STEP}{FIVE_CLIENTS_STEP}{}",
+    let mut run = Started::until(
         r#"
 [[step]]
 say = "stop"
@@ -815,39 +814,66 @@ wait = [{ state = "T", of = "serv" }]
 say = "forever"
 wait = [{ printed = "never", by = "serv" }]
 timeout = 60
-"#
-    ));
-    let mut child = StdCommand::new(bin("xtask"))
-        .env("XTASK_TEST_SHOW_NAMESPACES", "1")
-        .args(["run", "ch5-sigchld", "--port", "0", "--scenario"])
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the runner");
-    let mut stdout = String::new();
-    let mut lines = BufReader::new(child.stdout.take().expect("piped"));
-    while !stdout.contains("Step 4/4") {
-        let mut line = String::new();
-        assert!(
-            lines.read_line(&mut line).expect("read") > 0,
-            "the runner ended early:\n{stdout}"
-        );
-        stdout.push_str(&line);
-    }
+"#,
+        "Step 4/4",
+    );
     let started = Instant::now();
-    kill(Pid::from_raw(child.id() as i32), sig).expect("signal the runner");
-    let status = common::wait_within(&mut child, "the runner to end at the signal", common::LIMIT);
-    let mut rest = String::new();
-    while lines.read_line(&mut rest).expect("read") > 0 {}
-    stdout.push_str(&rest);
-    std::fs::remove_file(&path).expect("remove");
+    kill(Pid::from_raw(run.child.id() as i32), sig).expect("signal the runner");
+    let status = run.end();
+    let stdout = &run.stdout;
     assert_eq!(status.code(), Some(130), "{sig}: {stdout}");
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{sig}: stopped at once"
     );
     assert!(stdout.contains("interrupted"), "{stdout}");
-    assert_nothing_left(&stdout);
+    assert_nothing_left(stdout);
+}
+
+/// A run of ch5-sigchld's tcpserv04 with five clients, then `steps`, read up to `header`.
+struct Started {
+    child: std::process::Child,
+    lines: BufReader<std::process::ChildStdout>,
+    stdout: String,
+    _scenario: TempFile,
+}
+
+impl Started {
+    fn until(steps: &str, header: &str) -> Started {
+        let scenario = scenario_file(&format!("{SERVER_STEP}{FIVE_CLIENTS_STEP}{steps}"));
+        let mut child = StdCommand::new(bin("xtask"))
+            .env("XTASK_TEST_SHOW_NAMESPACES", "1")
+            .args(["run", "ch5-sigchld", "--port", "0", "--scenario"])
+            .arg(&scenario.0)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the runner");
+        let mut stdout = String::new();
+        let mut lines = BufReader::new(child.stdout.take().expect("piped"));
+        while !stdout.contains(header) {
+            let mut line = String::new();
+            assert!(
+                lines.read_line(&mut line).expect("read") > 0,
+                "the runner ended early:\n{stdout}"
+            );
+            stdout.push_str(&line);
+        }
+        Started {
+            child,
+            lines,
+            stdout,
+            _scenario: scenario,
+        }
+    }
+
+    /// Wait for the command to end, and read the rest of what it printed.
+    fn end(&mut self) -> std::process::ExitStatus {
+        let status = common::wait_within(&mut self.child, "the runner to end", common::LIMIT);
+        let mut rest = String::new();
+        while self.lines.read_line(&mut rest).expect("read") > 0 {}
+        self.stdout.push_str(&rest);
+        status
+    }
 }
 
 #[test]
@@ -865,41 +891,11 @@ fn sighup_mid_run_kills_and_reaps_everything() {
     interrupt_with(Signal::SIGHUP);
 }
 
-/// Start a run whose server has forked five children that stay (then it waits forever), and
-/// return it with what it printed up to there.
-fn run_with_forked_children() -> (
-    std::process::Child,
-    BufReader<std::process::ChildStdout>,
-    String,
-    TempFile,
-) {
-    let path = scenario_file(&format!(
-        "{SERVER_STEP}{FIVE_CLIENTS_STEP}{}",
-        r#"
-[[step]]
-say = "forever"
-wait = [{ printed = "never", by = "serv" }]
-timeout = 60
-"#
-    ));
-    let mut child = StdCommand::new(bin("xtask"))
-        .env("XTASK_TEST_SHOW_NAMESPACES", "1")
-        .args(["run", "ch5-sigchld", "--port", "0", "--scenario"])
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the runner");
-    let mut stdout = String::new();
-    let mut lines = BufReader::new(child.stdout.take().expect("piped"));
-    while !stdout.contains("Step 3/3") {
-        let mut line = String::new();
-        assert!(
-            lines.read_line(&mut line).expect("read") > 0,
-            "the runner ended early:\n{stdout}"
-        );
-        stdout.push_str(&line);
-    }
-    (child, lines, stdout, path)
+/// A run whose server has forked five children that stay, waiting for ever in its last step.
+fn run_with_forked_children() -> Started {
+    let forever =
+        "\n[[step]]\nsay = \"forever\"\nwait = [{ printed = \"never\", by = \"serv\" }]\n";
+    Started::until(&format!("{forever}timeout = 60\n"), "Step 3/3")
 }
 
 /// The runner's own process: the child of the command's process (its keeper) named xtask.
@@ -919,33 +915,28 @@ fn runner_of(keeper: i32) -> i32 {
 /// not the children they forked. The keeper it was forked from kills and reaps the rest.
 #[test]
 fn sigkill_of_the_runner_after_a_fork_leaves_nothing() {
-    let (mut child, mut lines, mut stdout, _path) = run_with_forked_children();
-    let runner = runner_of(child.id() as i32);
+    let mut run = run_with_forked_children();
+    let runner = runner_of(run.child.id() as i32);
     kill(Pid::from_raw(runner), Signal::SIGKILL).expect("SIGKILL the runner");
-    let status = common::wait_within(&mut child, "the keeper to end", common::LIMIT);
-    let mut rest = String::new();
-    while lines.read_line(&mut rest).expect("read") > 0 {}
-    stdout.push_str(&rest);
+    let status = run.end();
+    let stdout = &run.stdout;
     assert_eq!(
         status.code(),
         Some(128 + 9),
         "exits as the runner did: {stdout}"
     );
-    assert_eq!(started_pids(&stdout).len(), 2, "{stdout}");
-    assert_nothing_left(&stdout);
+    assert_eq!(started_pids(stdout).len(), 2, "{stdout}");
+    assert_nothing_left(stdout);
 }
 
 /// SIGKILL of the command's own process (the keeper): the runner is told by PDEATHSIG and
 /// cleans up as after SIGTERM.
 #[test]
 fn sigkill_of_the_command_leaves_nothing() {
-    let (mut child, mut lines, mut stdout, _path) = run_with_forked_children();
-    let runner = runner_of(child.id() as i32);
-    child.kill().expect("SIGKILL the command");
-    common::wait_within(&mut child, "the keeper to end", common::LIMIT);
-    let mut rest = String::new();
-    while lines.read_line(&mut rest).expect("read") > 0 {}
-    stdout.push_str(&rest);
+    let mut run = run_with_forked_children();
+    let runner = runner_of(run.child.id() as i32);
+    run.child.kill().expect("SIGKILL the command");
+    run.end();
     // The runner, orphaned, comes to this test process (a subreaper) to be reaped: it has
     // ended when it is a zombie, or gone.
     let ended = || {
@@ -959,7 +950,7 @@ fn sigkill_of_the_command_leaves_nothing() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = nix::sys::wait::waitpid(Pid::from_raw(runner), None);
-    assert_nothing_left(&stdout);
+    assert_nothing_left(&run.stdout);
 }
 
 /// Start `lesson --step`, press Enter until step `k`'s header shows, then send `sig`.

@@ -383,3 +383,25 @@ pub fn echo_all(port: u16, data: &[u8]) -> Vec<u8> {
 pub fn ended(child: &mut Child, what: &str) -> ExitStatus {
     wait_within(child, what, LIMIT)
 }
+
+/// A temporary folder of a test's own, removed when the test ends, passed or failed.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// `unp-lab-TAG-PID-N` in the temporary folder, made empty.
+    pub fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("unp-lab-{tag}-{}-{n}", std::process::id());
+        let dir = std::env::temp_dir().join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary folder");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

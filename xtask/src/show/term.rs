@@ -67,15 +67,8 @@ pub fn width() -> Option<usize> {
     if !std::io::stdout().is_terminal() {
         return None;
     }
-    let mut size = nix::libc::winsize {
-        ws_row: 0,
-        ws_col: 0,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCGWINSZ writes one struct winsize to the pointer, which points at `size`.
-    let ok = unsafe { nix::libc::ioctl(1, nix::libc::TIOCGWINSZ, &mut size) } == 0;
-    (ok && size.ws_col > 0).then_some(usize::from(size.ws_col).max(40))
+    let size = winsize()?;
+    (size.ws_col > 0).then_some(usize::from(size.ws_col).max(40))
 }
 
 /// The terminal in one-key mode (no line editing, no echo) while it exists; as it was after.
@@ -192,6 +185,12 @@ fn rows() -> Option<usize> {
     {
         return Some(n.max(10));
     }
+    let size = winsize()?;
+    (size.ws_row > 0).then_some(usize::from(size.ws_row).max(10))
+}
+
+/// The terminal's size, from the terminal on standard output.
+fn winsize() -> Option<nix::libc::winsize> {
     let mut size = nix::libc::winsize {
         ws_row: 0,
         ws_col: 0,
@@ -200,5 +199,5 @@ fn rows() -> Option<usize> {
     };
     // SAFETY: TIOCGWINSZ writes one struct winsize to the pointer, which points at `size`.
     let ok = unsafe { nix::libc::ioctl(1, nix::libc::TIOCGWINSZ, &mut size) } == 0;
-    (ok && size.ws_row > 0).then_some(usize::from(size.ws_row).max(10))
+    ok.then_some(size)
 }
