@@ -417,6 +417,28 @@ impl OnTerminal {
         self.expect_within(text, times, Duration::from_secs(60));
     }
 
+    /// Read until one of `texts` appears more often than `seen_before` in all (60 s at most).
+    fn expect_any(&mut self, texts: &[&str], seen_before: usize) {
+        let count = |seen: &str| texts.iter().map(|t| seen.matches(t).count()).sum::<usize>();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while count(&self.seen) <= seen_before {
+            assert!(
+                Instant::now() < deadline,
+                "waited for {texts:?}:\n{}",
+                self.seen
+            );
+            let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
+            if poll(&mut fds, PollTimeout::from(100u16)).expect("poll") == 0 {
+                continue;
+            }
+            let mut buf = [0u8; 4096];
+            match nix::unistd::read(&self.master, &mut buf) {
+                Ok(n) if n > 0 => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                _ => break,
+            }
+        }
+    }
+
     /// `expect_times` with a limit of its own (a build comes first).
     fn expect_within(&mut self, text: &str, times: usize, limit: Duration) {
         let deadline = Instant::now() + limit;
@@ -823,4 +845,40 @@ fn check_watch_grades_again_after_a_save_and_stops_on_q() {
     let status = term.wait();
     assert_eq!(status.code(), Some(1), "the tasks are open: {}", term.seen);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// At a projector (100×30), `--step` pages a long step: between a step's header and the next
+/// time the screen waits for a key (its prompt, or `-- more --`), no more lines pass than fit,
+/// so the narration never scrolls off before anyone read it.
+#[test]
+fn a_step_at_a_projector_fits_the_screen_before_each_key() {
+    let env = [("NO_COLOR", "1"), ("LINES", "30"), ("COLUMNS", "100")];
+    let mut term = OnTerminal::start_env(&["run", "ch5-sigchld", "--step"], &env);
+    let waits = ["[Enter: run this step", "-- more: press a key --"];
+    let mut keys = 0;
+    while !term.seen.contains("checks held") {
+        let asked = |seen: &str| waits.iter().map(|w| seen.matches(w).count()).sum::<usize>();
+        let before = asked(&term.seen);
+        term.expect_any(&["checks held", waits[0], waits[1]], before);
+        if asked(&term.seen) > before {
+            term.type_keys(" ");
+            keys += 1;
+        }
+        assert!(keys < 200, "more keys than the lesson has steps and pages");
+    }
+    assert!(term.wait().success(), "{}", term.seen);
+    // From each step's header to its first page break (or the next step), the narration
+    // stays on the 30 rows: the screen waited for a key before it could scroll off.
+    let seen = &term.seen;
+    for (at, _) in seen.match_indices("── Step") {
+        let rest = &seen[at + "── Step".len()..];
+        let end = [rest.find(waits[1]), rest.find("── Step")]
+            .into_iter()
+            .flatten()
+            .min();
+        let stretch = &rest[..end.unwrap_or(rest.len())];
+        let rows = stretch.lines().count();
+        assert!(rows <= 30, "{rows} lines passed before a key:\n{stretch}");
+    }
+    assert!(term.seen.contains(waits[1]), "a long step was paged");
 }
