@@ -22,10 +22,21 @@ pub fn wants_colour(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
+        // anstream colours a dumb terminal when CI is set; the convention says no colour there
+        // unless CLICOLOR_FORCE asks for it.
+        ColorChoice::Auto if dumb() && !forced() => false,
         ColorChoice::Auto => {
             anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
         }
     }
+}
+
+fn dumb() -> bool {
+    std::env::var("TERM").is_ok_and(|t| t == "dumb")
+}
+
+fn forced() -> bool {
+    std::env::var("CLICOLOR_FORCE").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
 /// The styles of everything the runner colours, in one place. Each reads on a light projector
