@@ -154,5 +154,10 @@ impl Drop for Held {
 
 /// Where the run whose runner is `pid` holds its programs.
 pub fn held_dir(bins: &Path, pid: u32) -> PathBuf {
-    bins.join(".held").join(pid.to_string())
+    held_base(bins).join(pid.to_string())
+}
+
+/// The folder of every run's held programs; each run's is named after its runner's pid.
+pub fn held_base(bins: &Path) -> PathBuf {
+    bins.join(".held")
 }

@@ -43,7 +43,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    supervise::keep();
+    supervise::keep(&crate::cargo::held_base(&crate::cargo::bin_dir()));
     let (lesson, scenario) = match run::find(&args.lesson, None) {
         Ok(found) => found,
         Err(code) => return code,

@@ -100,7 +100,7 @@ pub fn program_arg(text: &str) -> Result<(String, PathBuf), String> {
 const NOT_RUN: u8 = 3;
 
 pub fn run(args: Args) -> ExitCode {
-    supervise::keep();
+    supervise::keep(&crate::cargo::held_base(&crate::cargo::bin_dir()));
     let (lesson, scenario) = match find(&args.lesson, args.scenario.as_deref()) {
         Ok(found) => found,
         Err(code) => return code,
@@ -208,6 +208,7 @@ fn write_pictures(
 pub fn prepare(scenario: &Scenario, file: &Path, args: &PlayArgs) -> Result<Held, ExitCode> {
     supervise::take_charge();
     supervise::remove_stale_run_dirs();
+    supervise::remove_stale(&cargo::held_base(&cargo::bin_dir()));
     if let Some(path) = &args.pcap {
         // Said now, not after the whole lesson has played.
         if let Err(e) = std::fs::File::create(path) {

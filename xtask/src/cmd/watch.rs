@@ -208,6 +208,20 @@ fn lesson_of(pid: i32) -> (Option<String>, Option<Scenario>) {
     (lesson, scenario)
 }
 
+/// What is watched, in the header's words.
+fn watched(args: &Args, runner: Option<&Runner>) -> String {
+    match (args.port, args.pid, runner) {
+        (_, _, Some(r)) => match &r.lesson {
+            Some(lesson) => format!("{lesson} (run {})", r.pid),
+            None => format!("run {}", r.pid),
+        },
+        (Some(port), Some(pid), _) => format!("port {port} and process {pid}"),
+        (Some(port), None, _) => format!("port {port}"),
+        (None, Some(pid), _) => format!("process {pid} and its descendants"),
+        (None, None, None) => unreachable!("clap requires --port, --pid or --run"),
+    }
+}
+
 /// How often the tables are read again.
 const REFRESH: Duration = Duration::from_millis(250);
 
@@ -233,16 +247,7 @@ pub fn run(args: Args) -> ExitCode {
         None => None,
     };
     p.show_hosts(runner.as_ref().is_some_and(|r| r.hosts.len() > 1));
-    let what = match (args.port, args.pid, &runner) {
-        (_, _, Some(r)) => match &r.lesson {
-            Some(lesson) => format!("{lesson} (run {})", r.pid),
-            None => format!("run {}", r.pid),
-        },
-        (Some(port), Some(pid), _) => format!("port {port} and process {pid}"),
-        (Some(port), None, _) => format!("port {port}"),
-        (None, Some(pid), _) => format!("process {pid} and its descendants"),
-        (None, None, None) => unreachable!("clap requires --port, --pid or --run"),
-    };
+    let what = watched(&args, runner.as_ref());
     let mut frames = Frames {
         what,
         started: Instant::now(),

@@ -28,8 +28,10 @@ extern "C" fn pass_on(signo: nix::libc::c_int) {
 }
 
 /// Fork the keeper. Returns in the runner (the child); the keeper never returns: it exits as
-/// the runner did. Must be called while the process has one thread.
-pub fn keep() {
+/// the runner did. `held` is the folder in which the runner may keep a folder named after its
+/// pid (its programs, held for the run), which the keeper removes with the rest. Must be
+/// called while the process has one thread.
+pub fn keep(held: &std::path::Path) {
     // SAFETY: called at the start of a command, before any thread is started, so the child
     // may do anything; the parent does only what follows (signals, waitpid, /proc, kill).
     match unsafe { fork() } {
@@ -37,13 +39,13 @@ pub fn keep() {
             // The keeper killed with SIGKILL: the runner is told with SIGTERM, and cleans up.
             let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
         }
-        Ok(ForkResult::Parent { child }) => watch(child),
+        Ok(ForkResult::Parent { child }) => watch(child, held),
         Err(e) => eprintln!("warning: fork of the keeper failed ({e}); going on without"),
     }
 }
 
 /// The keeper's life: wait for the runner, then leave nothing behind.
-fn watch(runner: Pid) -> ! {
+fn watch(runner: Pid, held: &std::path::Path) -> ! {
     RUNNER.store(runner.as_raw(), std::sync::atomic::Ordering::SeqCst);
     let _ = nix::sys::prctl::set_child_subreaper(true);
     // The runner handles SIGINT, SIGTERM and SIGHUP (it ends its programs and exits 130):
@@ -67,7 +69,7 @@ fn watch(runner: Pid) -> ! {
     sweep();
     let pid = runner.as_raw() as u32;
     let _ = std::fs::remove_dir_all(super::run_dir_of(pid));
-    let _ = std::fs::remove_dir_all(crate::cargo::held_dir(&crate::cargo::bin_dir(), pid));
+    let _ = std::fs::remove_dir_all(held.join(pid.to_string()));
     match (ended.code(), ended.signal()) {
         (Some(code), _) => std::process::exit(code),
         (None, Some(sig)) => std::process::exit(128 + sig),

@@ -122,14 +122,14 @@ pub fn remove_stale_run_dirs() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
-    let held = crate::cargo::bin_dir().join(".held");
-    for entry in std::fs::read_dir(held).into_iter().flatten().flatten() {
+}
+
+/// Remove the folders below `dir` named after a pid that is gone (a runner's, killed).
+pub fn remove_stale(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let name = entry.file_name();
-        if name
-            .to_str()
-            .and_then(|p| p.parse::<i32>().ok())
-            .is_some_and(|p| !keeper::alive(p))
-        {
+        let pid = name.to_str().and_then(|p| p.parse::<i32>().ok());
+        if pid.is_some_and(|p| !keeper::alive(p)) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
