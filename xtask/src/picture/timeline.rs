@@ -318,10 +318,21 @@ fn rails(events: &[Event], ends: &[SocketAddr], heads: &[[String; 2]]) -> Vec<f6
 
 /// A rail's heading: its program and host, then its address and port.
 fn heading(end: SocketAddr, states: (&Snapshot, &Snapshot), names: &mut Names) -> [String; 2] {
-    let socks = states.0.socks.iter().chain(&states.1.socks);
-    let row = socks
-        .filter(|s| s.local.port() == end.port() && s.local.ip() == end.ip())
-        .find(|s| s.owner.is_some());
+    let owned = || {
+        let socks = states.0.socks.iter().chain(&states.1.socks);
+        socks.filter(|s| s.local.port() == end.port() && s.owner.is_some())
+    };
+    // The socket bound to this very address; else one bound to the wildcard address on the
+    // port (a UDP server's, as the book binds it), when only one is.
+    let exact = owned().find(|s| s.local.ip() == end.ip());
+    let mut wildcard: Vec<_> = owned().filter(|s| s.local.ip().is_unspecified()).collect();
+    // Both snapshots may show the same socket.
+    wildcard.sort_by_key(|s| s.inode);
+    wildcard.dedup_by_key(|s| s.inode);
+    let row = exact.or(match wildcard.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    });
     // The host is named where the run has more than one.
     let all = states.0.socks.iter().chain(&states.1.socks);
     let mut hosts = all.map(|s| s.host.as_str()).collect::<Vec<_>>();
