@@ -7,14 +7,14 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use ::svg::node::element::Group;
 
 use super::{Label, Names, svg};
 use crate::kernel::Snapshot;
-use crate::wire::{Frame, Proto, Summary, summarize};
+use crate::wire::{Frame, Summary, summarize};
 
 /// What the numbering of a run's segments remembers from step to step: each endpoint's ISN
 /// (numbers are written from it, as the book's J and K), the segments already sent (a second
@@ -358,7 +358,7 @@ fn heading(end: SocketAddr, states: (&Snapshot, &Snapshot), names: &mut Names) -
 /// The frame as an arrow to draw, with its label and the states it changed.
 fn event(f: &Frame, before: &Snapshot, numbering: &mut Numbering) -> Option<Event> {
     let s = summarize(f)?;
-    let (from, to) = ends(&s)?;
+    let (from, to) = s.ends()?;
     let (kind, label, changed) = match (&s.tcp, &s.icmp) {
         (Some(_), _) => tcp_event(&s, from, to, before, numbering),
         (None, Some(icmp)) => ("icmp", format!("ICMP {}", icmp.words), [None; 2]),
@@ -372,33 +372,6 @@ fn event(f: &Frame, before: &Snapshot, numbering: &mut Numbering) -> Option<Even
         label,
         changed,
     })
-}
-
-/// Who sent to whom. An ICMP error goes between the ends of the datagram it answers, when
-/// those are its own ends (as in the terminal's diagram).
-fn ends(s: &Summary) -> Option<(SocketAddr, SocketAddr)> {
-    let host = |ip: IpAddr| SocketAddr::new(ip, 0);
-    match s.proto {
-        Proto::Tcp | Proto::Udp => Some((
-            SocketAddr::new(s.src, s.src_port?),
-            SocketAddr::new(s.dst, s.dst_port?),
-        )),
-        Proto::Icmp | Proto::Icmp6 => {
-            let Some(q) = s.icmp.as_ref().and_then(|i| i.quoted.as_ref()) else {
-                return Some((host(s.src), host(s.dst)));
-            };
-            let from = match q.dst_port {
-                Some(port) if q.dst == s.src => SocketAddr::new(q.dst, port),
-                _ => host(s.src),
-            };
-            let to = match q.src_port {
-                Some(port) if q.src == s.dst => SocketAddr::new(q.src, port),
-                _ => host(s.dst),
-            };
-            Some((from, to))
-        }
-        Proto::Arp | Proto::Other(_) | Proto::Fragment(_) => None,
-    }
 }
 
 /// A TCP segment's kind, its label (flags, numbers from each ISN, length), and the states it

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::frame::{Frame, Summary, TcpFlags, TcpInfo, summarize};
@@ -63,7 +63,7 @@ fn arrows(frames: &[Frame]) -> Vec<Arrow> {
     let mut arrows = Vec::new();
     for frame in frames {
         let Some(s) = summarize(frame) else { continue };
-        let Some((from, to)) = ends(&s) else { continue };
+        let Some((from, to)) = s.ends() else { continue };
         let (label, short) = match &s.tcp {
             Some(tcp) => tcp_labels(&s, tcp, &mut isns, from, to),
             None => (other_label(&s), other_label(&s)),
@@ -131,35 +131,6 @@ fn other_label(s: &Summary) -> String {
         (Some(icmp), _) => format!("ICMP {}", icmp.words),
         (None, Proto::Udp) => format!("UDP {}", s.payload_len),
         _ => "IP".to_string(),
-    }
-}
-
-/// The columns an arrow runs between; ARP and other non-TCP/UDP/ICMP frames belong to no
-/// connection and are left to the tcpdump view.
-fn ends(s: &Summary) -> Option<(SocketAddr, SocketAddr)> {
-    let host = |ip: IpAddr| SocketAddr::new(ip, 0);
-    match s.proto {
-        Proto::Tcp | Proto::Udp => Some((
-            SocketAddr::new(s.src, s.src_port?),
-            SocketAddr::new(s.dst, s.dst_port?),
-        )),
-        Proto::Icmp | Proto::Icmp6 => {
-            // An ICMP error goes in the columns of the datagram it answers: from where that
-            // datagram was going back to where it came from, when those are its own ends.
-            let Some(q) = s.icmp.as_ref().and_then(|i| i.quoted.as_ref()) else {
-                return Some((host(s.src), host(s.dst)));
-            };
-            let from = match q.dst_port {
-                Some(port) if q.dst == s.src => SocketAddr::new(q.dst, port),
-                _ => host(s.src),
-            };
-            let to = match q.src_port {
-                Some(port) if q.src == s.dst => SocketAddr::new(q.src, port),
-                _ => host(s.dst),
-            };
-            Some((from, to))
-        }
-        Proto::Arp | Proto::Other(_) | Proto::Fragment(_) => None,
     }
 }
 

@@ -5,7 +5,7 @@
 //! Headers are read through etherparse's slices, so no field is ever picked out of the bytes
 //! by hand.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use etherparse::err::packet::SliceError;
 use etherparse::{
@@ -286,6 +286,36 @@ fn read_transport(s: &mut Summary, transport: Option<&TransportSlice>) {
 }
 
 impl Summary {
+    /// The two ends a frame runs between, as a diagram draws it: sender and receiver with their
+    /// ports; an ICMP error between the ends of the datagram it answers, when those are its own
+    /// ends. None for ARP and other frames that belong to no connection.
+    pub fn ends(&self) -> Option<(SocketAddr, SocketAddr)> {
+        let host = |ip: IpAddr| SocketAddr::new(ip, 0);
+        match self.proto {
+            Proto::Tcp | Proto::Udp => Some((
+                SocketAddr::new(self.src, self.src_port?),
+                SocketAddr::new(self.dst, self.dst_port?),
+            )),
+            Proto::Icmp | Proto::Icmp6 => {
+                // An ICMP error goes in the columns of the datagram it answers: from where that
+                // datagram was going back to where it came from, when those are its own ends.
+                let Some(q) = self.icmp.as_ref().and_then(|i| i.quoted.as_ref()) else {
+                    return Some((host(self.src), host(self.dst)));
+                };
+                let from = match q.dst_port {
+                    Some(port) if q.dst == self.src => SocketAddr::new(q.dst, port),
+                    _ => host(self.src),
+                };
+                let to = match q.src_port {
+                    Some(port) if q.src == self.dst => SocketAddr::new(q.src, port),
+                    _ => host(self.dst),
+                };
+                Some((from, to))
+            }
+            Proto::Arp | Proto::Other(_) | Proto::Fragment(_) => None,
+        }
+    }
+
     /// A summary of a frame with no ports, TCP, ICMP or ARP details yet.
     fn new(proto: Proto, (src, dst): (IpAddr, IpAddr), payload_len: usize) -> Summary {
         Summary {
