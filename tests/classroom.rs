@@ -420,32 +420,26 @@ impl OnTerminal {
     /// Read until one of `texts` appears more often than `seen_before` in all (60 s at most).
     fn expect_any(&mut self, texts: &[&str], seen_before: usize) {
         let count = |seen: &str| texts.iter().map(|t| seen.matches(t).count()).sum::<usize>();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while count(&self.seen) <= seen_before {
-            assert!(
-                Instant::now() < deadline,
-                "waited for {texts:?}:\n{}",
-                self.seen
-            );
-            let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
-            if poll(&mut fds, PollTimeout::from(100u16)).expect("poll") == 0 {
-                continue;
-            }
-            let mut buf = [0u8; 4096];
-            match nix::unistd::read(&self.master, &mut buf) {
-                Ok(n) if n > 0 => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
-                _ => break,
-            }
-        }
+        let limit = Duration::from_secs(60);
+        self.read_until(&format!("{texts:?}"), limit, |seen| {
+            count(seen) > seen_before
+        });
     }
 
     /// `expect_times` with a limit of its own (a build comes first).
     fn expect_within(&mut self, text: &str, times: usize, limit: Duration) {
+        self.read_until(&format!("{text:?}"), limit, |seen| {
+            seen.matches(text).count() >= times
+        });
+    }
+
+    /// Read what the terminal shows until `done` says so, for at most `limit`.
+    fn read_until(&mut self, what: &str, limit: Duration, done: impl Fn(&str) -> bool) {
         let deadline = Instant::now() + limit;
-        while self.seen.matches(text).count() < times {
+        while !done(&self.seen) {
             assert!(
                 Instant::now() < deadline,
-                "waited for {text:?}; the terminal shows:\n{}",
+                "waited for {what}; the terminal shows:\n{}",
                 self.seen
             );
             let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
@@ -455,7 +449,7 @@ impl OnTerminal {
             let mut buf = [0u8; 4096];
             match nix::unistd::read(&self.master, &mut buf) {
                 Ok(n) if n > 0 => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
-                _ => panic!("the terminal closed before {text:?}:\n{}", self.seen),
+                _ => panic!("the terminal closed before {what}:\n{}", self.seen),
             }
         }
     }
