@@ -31,17 +31,6 @@ fn exercise(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
         .assert()
 }
 
-fn lessons() -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(root().join("crates"))
-        .expect("crates/")
-        .flatten()
-        .filter(|e| e.path().join("scenario.toml").is_file())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .collect();
-    names.sort();
-    names
-}
-
 /// The code of a change, without the comment the copy leaves out.
 fn code(change: &str) -> &str {
     change
@@ -57,7 +46,7 @@ fn code(change: &str) -> &str {
 #[test]
 fn every_lessons_copy_has_each_guarded_line_changed_and_marked_and_is_a_workspace_of_its_own() {
     let tmp = TempDir::new("exercise");
-    for lesson in lessons() {
+    for lesson in common::lessons() {
         let scenario_file = root().join("crates").join(&lesson).join("scenario.toml");
         let scenario = Scenario::load(&scenario_file).expect("the scenario loads");
         exercise(&tmp.0, &[&lesson])

@@ -18,17 +18,6 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use predicates::prelude::*;
 
-/// Every TCP echo server of the course.
-const SERVERS: [&str; 8] = [
-    "iterserv",
-    "tcpserv01",
-    "tcpserv02",
-    "tcpserv03",
-    "tcpserv04",
-    "tcpservselect01",
-    "tcpservselect02",
-    "tcpservpoll01",
-];
 /// Every TCP echo client that echoes all its input back (tcpcli_select01 loses what is in flight
 /// at EOF, by design; tcpcli11 pauses a second per line, and is tested in tests/sigpipe.rs).
 const CLIENTS: [&str; 4] = ["tcpcli01", "tcpcli04", "tcpcli_select02", "tcpcli_poll01"];
@@ -42,7 +31,7 @@ fn client(name: &str, port: u16) -> Command {
 
 #[test]
 fn servers_print_the_real_address_and_port_first() {
-    for name in SERVERS {
+    for name in common::SERVERS {
         let server = Server::start(name, &[]);
         assert_ne!(
             server.port, 0,
@@ -85,7 +74,7 @@ fn awkward_input() -> Vec<u8> {
 #[test]
 fn every_client_gets_a_byte_exact_echo_from_every_server() {
     let input = awkward_input();
-    for server in SERVERS {
+    for server in common::SERVERS {
         let s = Server::start(server, &[]);
         for name in CLIENTS {
             let out = client(name, s.port)
@@ -104,7 +93,7 @@ fn every_client_gets_a_byte_exact_echo_from_every_server() {
 #[test]
 fn servers_echo_everything_a_half_closing_client_sent() {
     let data: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
-    for name in SERVERS {
+    for name in common::SERVERS {
         let s = Server::start(name, &[]);
         let echoed = echo_all(s.port, &data);
         assert!(
@@ -200,7 +189,7 @@ fn clients_report_a_refused_connection_and_exit_1() {
 #[test]
 fn a_second_server_on_a_port_in_use_reports_bind_error() {
     let first = Server::start("tcpserv04", &[]);
-    for name in SERVERS {
+    for name in common::SERVERS {
         Command::new(bin(name))
             .args(["--bind", "127.0.0.1", "--port", &first.port.to_string()])
             .timeout(Duration::from_secs(10))

@@ -12,17 +12,6 @@ use std::time::Instant;
 use common::{Server, bin, children, echo_all, ended, state, wait_for, zombies};
 use nix::sys::socket::{setsockopt, sockopt};
 
-const SERVERS: [&str; 8] = [
-    "iterserv",
-    "tcpserv01",
-    "tcpserv02",
-    "tcpserv03",
-    "tcpserv04",
-    "tcpservselect01",
-    "tcpservselect02",
-    "tcpservpoll01",
-];
-
 /// How many descriptors the process has open.
 fn fds(pid: i32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
@@ -51,7 +40,7 @@ fn settle(name: &str, s: &Server) {
 
 #[test]
 fn servers_survive_resets_idle_clients_and_odd_input_and_leak_nothing() {
-    for name in SERVERS {
+    for name in common::SERVERS {
         let mut s = Server::start(name, &[]);
         wait_for("the parent in accept", || state(s.pid()) == Some('S'));
         let before = fds(s.pid());

@@ -24,22 +24,6 @@ fn xtask() -> Command {
     c
 }
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
-}
-
-/// Every lesson: a folder under crates/ with a scenario.
-fn lessons() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("crates"))
-        .expect("crates/")
-        .flatten()
-        .filter(|e| e.path().join("scenario.toml").is_file())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .collect();
-    names.sort();
-    names
-}
-
 /// The port a run used, from its header line `... servers listen on 127.0.0.1:PORT.`; none for
 /// a lesson without servers, whose header names no port.
 fn port_of(stdout: &str) -> Option<u16> {
@@ -154,7 +138,7 @@ fn assert_nothing_left(stdout: &str) {
 
 #[test]
 fn every_lesson_passes_and_leaves_nothing_behind() {
-    let lessons = lessons();
+    let lessons = common::lessons();
     assert!(lessons.len() >= 3, "found the lessons: {lessons:?}");
     for lesson in lessons {
         let report = TempFile(std::env::temp_dir().join(format!(
@@ -191,7 +175,7 @@ fn list_shows_every_lesson_in_course_order() {
         .lines()
         .filter_map(|l| l.split_whitespace().nth(1))
         .collect();
-    let mut expected = lessons();
+    let mut expected = common::lessons();
     assert_eq!(order.len(), expected.len(), "{text}");
     expected.retain(|l| l.starts_with("ch5-"));
     let ch5: Vec<&str> = order
@@ -243,7 +227,7 @@ fn an_unknown_lesson_gets_the_list_and_exit_2() {
 fn every_lesson_lists_its_guarded_lines() {
     let out = xtask().args(["guard", "--list"]).assert().success();
     let listed = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    for lesson in lessons() {
+    for lesson in common::lessons() {
         assert!(
             listed.lines().any(|l| l.starts_with(&format!("{lesson} "))),
             "{lesson} lists no [[guard]] in its scenario; guard --list printed:\n{listed}"
@@ -1022,7 +1006,7 @@ fn a_panic_mid_run_still_kills_and_reaps_everything() {
 
 #[test]
 fn eight_scenarios_run_at_once() {
-    let lessons = lessons();
+    let lessons = common::lessons();
     let runs: Vec<_> = (0..8)
         .map(|i| {
             let lesson = lessons[i % lessons.len()].clone();

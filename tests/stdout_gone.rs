@@ -285,16 +285,7 @@ fn udp_client() -> UdpSocket {
 fn servers_go_on_serving_when_stdout_goes_away() {
     let local = ["--bind", "127.0.0.1", "--port", "0"];
     for out in OUTS {
-        for name in [
-            "iterserv",
-            "tcpserv01",
-            "tcpserv02",
-            "tcpserv03",
-            "tcpserv04",
-            "tcpservselect01",
-            "tcpservselect02",
-            "tcpservpoll01",
-        ] {
+        for name in common::SERVERS {
             let s = Running::start(name, &local, out);
             let port = s.port(libc::IPPROTO_TCP);
             assert_eq!(echo_all(port, b"hello\n"), b"hello\n", "{name} {out:?}");

@@ -405,3 +405,28 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Every TCP echo server of the course.
+pub const SERVERS: [&str; 8] = [
+    "iterserv",
+    "tcpserv01",
+    "tcpserv02",
+    "tcpserv03",
+    "tcpserv04",
+    "tcpservselect01",
+    "tcpservselect02",
+    "tcpservpoll01",
+];
+
+/// Every lesson: a folder under crates/ with a scenario, by name.
+pub fn lessons() -> Vec<String> {
+    let crates = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates");
+    let mut names: Vec<String> = std::fs::read_dir(crates)
+        .expect("crates/")
+        .flatten()
+        .filter(|e| e.path().join("scenario.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    names
+}
