@@ -107,8 +107,6 @@ fn check_once(args: &Args, scenario: &Scenario, file: &Path) -> Result<Grade, Ex
         pcap: None,
         report: None,
     };
-    // With --json the run's tables would be in the way of the grade: they go to stderr's
-    // place, nowhere. The grade is the output.
     let reference = run::prepare(scenario, file, &play)?;
     let own_dir = match exercise::build(lesson) {
         Ok(dir) => dir,
@@ -132,6 +130,7 @@ fn check_once(args: &Args, scenario: &Scenario, file: &Path) -> Result<Grade, Ex
         stable: false,
         next: false,
     };
+    // With --json the grade is the whole output: the run's tables are not printed.
     let (outcome, report) = quietly(args.json, || {
         run::play_with(scenario, (&reference.dir, &own), &play, &how, &show)
     })?;

@@ -98,9 +98,9 @@ impl Run<'_> {
         for name in names {
             self.programs.push((name.clone(), program.to_string()));
             let pid = self.progs.start(name, (&path, &args), host, ns, replaced)?;
-            let prompt = match (setup.hosts.len() > 1, replaced) {
-                (true, _) => format!("{host}$ {line} &"),
-                (false, _) => format!("$ {line} &"),
+            let prompt = match setup.hosts.len() > 1 {
+                true => format!("{host}$ {line} &"),
+                false => format!("$ {line} &"),
             };
             p.action(&prompt, Some((name, pid)));
             if replaced {
